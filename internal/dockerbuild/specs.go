@@ -1,0 +1,110 @@
+package dockerbuild
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/containerd/platforms"
+	buildctl "github.com/moby/buildkit/cmd/buildctl/build"
+	"github.com/moby/buildkit/session"
+	"github.com/moby/buildkit/session/sshforward/sshprovider"
+)
+
+// ParseBuildArgs turns "KEY=VALUE" and "KEY" entries into the map the Engine
+// API takes, as `docker build --build-arg` does: a bare KEY takes its value
+// from the environment, and is left unset (nil) when the environment lacks it.
+func ParseBuildArgs(args []string) (map[string]*string, error) {
+	out := make(map[string]*string, len(args))
+	for _, arg := range args {
+		key, value, err := ParseBuildArg(arg)
+		if err != nil {
+			return nil, err
+		}
+		out[key] = value
+	}
+	return out, nil
+}
+
+// ParseBuildArg parses one build arg; see ParseBuildArgs.
+func ParseBuildArg(arg string) (key string, value *string, err error) {
+	key, val, hasValue := strings.Cut(arg, "=")
+	if strings.TrimSpace(key) == "" {
+		return "", nil, fmt.Errorf("build arg %q has an empty name; write KEY=VALUE, or KEY to take the value from the environment", arg)
+	}
+	if strings.ContainsAny(key, " \t\n") {
+		return "", nil, fmt.Errorf("build arg name %q contains whitespace; write KEY=VALUE", key)
+	}
+	if hasValue {
+		return key, &val, nil
+	}
+	if env, ok := os.LookupEnv(key); ok {
+		return key, &env, nil
+	}
+	return key, nil, nil
+}
+
+// SecretsProvider serves `--secret` specs (id=..., src=/source=..., env=...,
+// type=file|env) to the build. It fails for a malformed spec or a file that
+// cannot be read, naming the spec.
+func SecretsProvider(specs []string) (session.Attachable, error) {
+	attachable, err := buildctl.ParseSecret(specs)
+	if err != nil {
+		return nil, fmt.Errorf("secrets: %w; write id=NAME,src=PATH or id=NAME,env=VARIABLE", err)
+	}
+	return attachable, nil
+}
+
+// ValidateSecret checks one `--secret` spec without serving it.
+func ValidateSecret(spec string) error {
+	if spec == "" {
+		return fmt.Errorf("empty secret spec; write id=NAME,src=PATH or id=NAME,env=VARIABLE")
+	}
+	_, err := SecretsProvider([]string{spec})
+	return err
+}
+
+// ParseSSH parses `--ssh` specs: "default", "ID", or "ID=path[,path]".
+func ParseSSH(specs []string) ([]sshprovider.AgentConfig, error) {
+	configs, err := buildctl.ParseSSH(specs)
+	if err != nil {
+		return nil, fmt.Errorf("ssh_agent_configs: %w", err)
+	}
+	for i, c := range configs {
+		if c.ID == "" {
+			return nil, fmt.Errorf("ssh spec %q has an empty ID; write \"default\", \"ID\" or \"ID=/path/to/agent.sock\"", specs[i])
+		}
+		for _, p := range c.Paths {
+			if p == "" {
+				return nil, fmt.Errorf("ssh spec %q has an empty path; write \"%s\" to use $SSH_AUTH_SOCK, or \"%s=/path/to/agent.sock\"", specs[i], c.ID, c.ID)
+			}
+		}
+	}
+	return configs, nil
+}
+
+// SSHProvider forwards the agents or keys named by specs to the build.
+func SSHProvider(specs []string) (session.Attachable, error) {
+	configs, err := ParseSSH(specs)
+	if err != nil {
+		return nil, err
+	}
+	provider, err := sshprovider.NewSSHAgentProvider(configs)
+	if err != nil {
+		return nil, fmt.Errorf("ssh_agent_configs: %w (is ssh-agent running and SSH_AUTH_SOCK set?)", err)
+	}
+	return provider, nil
+}
+
+// ValidatePlatform checks an os/arch[/variant] string with containerd's
+// parser, as `docker build --platform` does.
+func ValidatePlatform(platform string) error {
+	p, err := platforms.Parse(platform)
+	if err != nil {
+		return fmt.Errorf("%q is not a platform: %w; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8", platform, err)
+	}
+	if p.OS == "" || p.Architecture == "" {
+		return fmt.Errorf("%q is not a platform; write os/arch[/variant], e.g. linux/amd64", platform)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+// Package imageref derives the references the provider reads and writes: the
+// repository a resource builds into, its rewrite for a cluster's registry, and
+// the immutable, content-addressed tag of a built image.
+package imageref
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/distribution/reference"
+)
+
+// ImmutableTagPrefix starts every tag the provider derives from an image ID.
+const ImmutableTagPrefix = "tf-"
+
+// ParseRepository parses a user's ref. A tag is allowed (it is applied as an
+// extra tag); a digest is not, since the provider produces the image.
+func ParseRepository(s string) (reference.Named, error) {
+	named, err := reference.ParseNormalizedNamed(s)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid image reference: %w; write a repository such as \"myapp\" or \"registry.example.com/team/myapp\"", s, err)
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return nil, fmt.Errorf("%q contains a digest; write the repository only (e.g. %q): the provider computes the digest", s, reference.FamiliarName(named))
+	}
+	return named, nil
+}
+
+// ParseTagged parses a full ref that must carry a tag, e.g. an extra tag or a
+// ref a build command wrote to a file.
+func ParseTagged(s string) (reference.NamedTagged, error) {
+	named, err := reference.ParseNormalizedNamed(strings.TrimSpace(s))
+	if err != nil {
+		return nil, fmt.Errorf("%q is not a valid image reference: %w", s, err)
+	}
+	if _, ok := named.(reference.Digested); ok {
+		return nil, fmt.Errorf("%q contains a digest; write a tagged reference such as \"myapp:v1\"", s)
+	}
+	tagged, ok := named.(reference.NamedTagged)
+	if !ok {
+		return nil, fmt.Errorf("%q has no tag; write a tagged reference such as \"%s:v1\"", s, reference.FamiliarName(named))
+	}
+	return tagged, nil
+}
+
+// ForRegistry moves repo into registryHost, as Tilt does for a cluster's
+// registry: "gcr.io/team/app" with "localhost:5000" becomes
+// "localhost:5000/gcr.io_team_app". A repo already in that registry is kept.
+func ForRegistry(repo reference.Named, registryHost string) (reference.Named, error) {
+	name := reference.TrimNamed(repo)
+	if registryHost == "" {
+		return name, nil
+	}
+	if reference.Domain(name) == registryHost || strings.HasPrefix(name.Name(), registryHost+"/") {
+		return name, nil
+	}
+	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(reference.FamiliarName(name))
+	moved, err := reference.ParseNormalizedNamed(registryHost + "/" + escaped)
+	if err != nil {
+		return nil, fmt.Errorf("cannot place %q in registry %q: %w", reference.FamiliarName(name), registryHost, err)
+	}
+	return moved, nil
+}
+
+// ImmutableTag is the content-addressed tag of an image: "tf-" and the first
+// 16 hex digits of its ID.
+func ImmutableTag(imageID string) (string, error) {
+	hex := strings.TrimPrefix(imageID, "sha256:")
+	if len(hex) < 16 {
+		return "", fmt.Errorf("image ID %q is too short to name a tag", imageID)
+	}
+	return ImmutableTagPrefix + hex[:16], nil
+}
+
+// Immutable returns repo tagged with the image's content-addressed tag, in the
+// familiar form users write ("myapp:tf-0123456789abcdef").
+func Immutable(repo reference.Named, imageID string) (string, error) {
+	tag, err := ImmutableTag(imageID)
+	if err != nil {
+		return "", err
+	}
+	tagged, err := reference.WithTag(reference.TrimNamed(repo), tag)
+	if err != nil {
+		return "", err
+	}
+	return reference.FamiliarString(tagged), nil
+}
+
+// WithTag returns repo with tag, in familiar form.
+func WithTag(repo reference.Named, tag string) (string, error) {
+	tagged, err := reference.WithTag(reference.TrimNamed(repo), tag)
+	if err != nil {
+		return "", fmt.Errorf("%q is not a valid tag: %w", tag, err)
+	}
+	return reference.FamiliarString(tagged), nil
+}

@@ -1,0 +1,219 @@
+// Package provider is the Terraform surface of the imagebuild provider: the
+// provider configuration, the resource schemas and their CRUD wiring. The
+// build engines live in packages that know nothing of Terraform.
+package provider
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
+)
+
+// DefaultClusterName is the cluster a resource builds for when it names none.
+const DefaultClusterName = "default"
+
+var _ provider.Provider = (*imagebuildProvider)(nil)
+
+type imagebuildProvider struct {
+	version string
+}
+
+// New returns a constructor for the provider, as providerserver expects.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider {
+		return &imagebuildProvider{version: version}
+	}
+}
+
+type providerModel struct {
+	Host         types.String        `tfsdk:"host"`
+	CertPath     types.String        `tfsdk:"cert_path"`
+	RegistryAuth []registryAuthModel `tfsdk:"registry_auth"`
+	Clusters     []clusterModel      `tfsdk:"cluster"`
+}
+
+type registryAuthModel struct {
+	Address  types.String `tfsdk:"address"`
+	Username types.String `tfsdk:"username"`
+	Password types.String `tfsdk:"password"`
+}
+
+type clusterModel struct {
+	Name     types.String          `tfsdk:"name"`
+	Arch     types.String          `tfsdk:"arch"`
+	Registry *clusterRegistryModel `tfsdk:"registry"`
+}
+
+type clusterRegistryModel struct {
+	Host            types.String `tfsdk:"host"`
+	HostFromCluster types.String `tfsdk:"host_from_cluster"`
+}
+
+// Cluster is what a resource needs to know of the cluster it builds for.
+type Cluster struct {
+	Name string
+	// RegistryHost is where images are pushed, as seen from this machine; empty
+	// when the cluster has no registry.
+	RegistryHost string
+	// RegistryHostFromCluster is the same registry as the cluster sees it.
+	RegistryHostFromCluster string
+	// Arch is the cluster's CPU architecture, e.g. amd64; empty means the engine's.
+	Arch string
+}
+
+// RegistryAuth is one provider registry_auth block.
+type RegistryAuth struct {
+	Address  string
+	Username string
+	Password string
+}
+
+// providerData is what Configure hands to every resource.
+type providerData struct {
+	engine       *engine.Engine
+	clusters     map[string]Cluster
+	registryAuth []RegistryAuth
+}
+
+func (p *imagebuildProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "imagebuild"
+	resp.Version = p.version
+}
+
+func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		Description: "Builds container images during `terraform apply`, with the Docker Engine's BuildKit or with any command, " +
+			"and records an immutable, content-addressed reference for other resources to use.",
+		Attributes: map[string]schema.Attribute{
+			"host": schema.StringAttribute{
+				Optional: true,
+				Description: "Address of the Docker Engine: `unix:///path`, `tcp://host:port` or `ssh://user@host`. " +
+					"Defaults to `DOCKER_HOST`, else the local socket. The engine is contacted on first use, never at configure time.",
+				Validators: []validator.String{stringvalidator.RegexMatches(hostPattern,
+					"must be a unix://, tcp://, npipe:// or ssh:// address, for example unix:///var/run/docker.sock or tcp://127.0.0.1:2376")},
+			},
+			"cert_path": schema.StringAttribute{
+				Optional:    true,
+				Description: "Directory holding `ca.pem`, `cert.pem` and `key.pem` for a TLS engine. Defaults to `DOCKER_CERT_PATH`.",
+			},
+		},
+		Blocks: map[string]schema.Block{
+			"registry_auth": schema.ListNestedBlock{
+				Description: "Credentials for a registry. They take precedence over the Docker config file and its credential helpers.",
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"address": schema.StringAttribute{
+							Required:    true,
+							Description: "Registry host, e.g. `registry.example.com:5000`.",
+							Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
+						},
+						"username": schema.StringAttribute{Required: true, Description: "User name."},
+						"password": schema.StringAttribute{Required: true, Sensitive: true, Description: "Password or token."},
+					},
+				},
+			},
+			"cluster": schema.ListNestedBlock{
+				Description: "A cluster that images are built for. Without any block, one cluster named `default` " +
+					"with no registry and the engine's architecture is assumed.",
+				NestedObject: schema.NestedBlockObject{
+					Attributes: map[string]schema.Attribute{
+						"name": schema.StringAttribute{
+							Required:    true,
+							Description: "Name that resources give in their `cluster` argument.",
+							Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
+						},
+						"arch": schema.StringAttribute{
+							Optional:    true,
+							Description: "CPU architecture of the cluster's nodes, e.g. `amd64` or `arm64`; builds target `linux/<arch>` when `platform` is empty.",
+							Validators:  []validator.String{archValidator{}},
+						},
+					},
+					Blocks: map[string]schema.Block{
+						"registry": schema.SingleNestedBlock{
+							Description: "Registry that the cluster pulls from.",
+							Attributes: map[string]schema.Attribute{
+								"host": schema.StringAttribute{
+									Optional:    true,
+									Description: "Registry host as seen from this machine, e.g. `localhost:5000`.",
+								},
+								"host_from_cluster": schema.StringAttribute{
+									Optional:    true,
+									Description: "Registry host as seen from inside the cluster, when it differs from `host`.",
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+	}
+}
+
+func (p *imagebuildProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var config providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+
+	data := &providerData{
+		engine: engine.New(engine.Config{
+			Host:     config.Host.ValueString(),
+			CertPath: config.CertPath.ValueString(),
+		}),
+		clusters: map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
+	}
+	for i, c := range config.Clusters {
+		name := c.Name.ValueString()
+		if i > 0 && containsCluster(config.Clusters[:i], name) {
+			resp.Diagnostics.AddAttributeError(path.Root("cluster").AtListIndex(i).AtName("name"),
+				"Duplicate cluster name", fmt.Sprintf("A cluster named %q is already defined; give each cluster block its own name.", name))
+			continue
+		}
+		cluster := Cluster{Name: name, Arch: c.Arch.ValueString()}
+		if c.Registry != nil {
+			cluster.RegistryHost = c.Registry.Host.ValueString()
+			cluster.RegistryHostFromCluster = c.Registry.HostFromCluster.ValueString()
+		}
+		data.clusters[name] = cluster
+	}
+	for _, a := range config.RegistryAuth {
+		data.registryAuth = append(data.registryAuth, RegistryAuth{
+			Address:  a.Address.ValueString(),
+			Username: a.Username.ValueString(),
+			Password: a.Password.ValueString(),
+		})
+	}
+
+	resp.ResourceData = data
+	resp.DataSourceData = data
+}
+
+func containsCluster(clusters []clusterModel, name string) bool {
+	for _, c := range clusters {
+		if c.Name.ValueString() == name {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *imagebuildProvider) Resources(_ context.Context) []func() resource.Resource {
+	return []func() resource.Resource{
+		NewDockerImageResource,
+	}
+}
+
+func (p *imagebuildProvider) DataSources(_ context.Context) []func() datasource.DataSource {
+	return nil
+}
