@@ -28,9 +28,9 @@ import (
 const defaultBuildTimeout = 20 * time.Minute
 
 var (
-	_ resource.ResourceWithConfigure        = (*dockerImageResource)(nil)
-	_ resource.ResourceWithValidateConfig   = (*dockerImageResource)(nil)
-	_ resource.ResourceWithModifyPlan       = (*dockerImageResource)(nil)
+	_ resource.ResourceWithConfigure      = (*dockerImageResource)(nil)
+	_ resource.ResourceWithValidateConfig = (*dockerImageResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*dockerImageResource)(nil)
 )
 
 // NewDockerImageResource is the imagebuild_docker_image resource.

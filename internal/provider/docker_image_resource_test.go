@@ -539,7 +539,7 @@ resource "imagebuild_docker_image" "test" {
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
 			{
-				Config:      config(failing),
+				Config: config(failing),
 				// Terraform wraps the message, so words may be split by newlines.
 				ExpectError: regexp.MustCompile(`(?s)step\s+"\[2/2\]\s+RUN\s+echo\s+first-line.*exit\s+code:\s+3.*last\s+lines.*the-last-words`),
 			},
