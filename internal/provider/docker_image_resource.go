@@ -326,27 +326,11 @@ func (r *dockerImageResource) Update(ctx context.Context, req resource.UpdateReq
 		// The previous image is still there: keep pointing at it, with the
 		// error recorded so that the next plan rebuilds.
 		plan.ID, plan.ImageID, plan.RepoDigest = state.ID, state.ImageID, state.RepoDigest
-		resp.Diagnostics.Append(keepPreviousRef(ctx, &plan.Status, state.Status)...)
+		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &plan.Status, state.Status, true)...)
 	} else {
 		resp.Diagnostics.Append(r.removeStaleTags(ctx, &state, &plan)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func keepPreviousRef(ctx context.Context, status *types.Object, previous types.Object) diag.Diagnostics {
-	prev, ok, diags := fromStatusObject(ctx, previous, true)
-	if !ok {
-		return diags
-	}
-	cur, ok, d := fromStatusObject(ctx, *status, true)
-	diags.Append(d...)
-	if !ok {
-		return diags
-	}
-	cur.Ref = prev.Ref
-	*status, d = toStatusObject(ctx, cur, true)
-	diags.Append(d...)
-	return diags
 }
 
 // removeStaleTags removes the tags the previous build made that the new one

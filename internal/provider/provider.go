@@ -211,6 +211,7 @@ func containsCluster(clusters []clusterModel, name string) bool {
 func (p *imagebuildProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
 		NewDockerImageResource,
+		NewCmdImageResource,
 	}
 }
 

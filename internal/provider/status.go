@@ -174,3 +174,21 @@ func fromStatusObject(ctx context.Context, obj types.Object, withStages bool) (s
 	status = statusModel{Building: cmd.Building, Completed: cmd.Completed, Ref: cmd.Ref, Waiting: cmd.Waiting}
 	return status, !diags.HasError(), diags
 }
+
+// keepPreviousRefOf sets the ref in *status back to the one in previous, for
+// a rebuild that failed while the previous image still exists.
+func keepPreviousRefOf(ctx context.Context, status *types.Object, previous types.Object, withStages bool) diag.Diagnostics {
+	prev, ok, diags := fromStatusObject(ctx, previous, withStages)
+	if !ok {
+		return diags
+	}
+	cur, ok, d := fromStatusObject(ctx, *status, withStages)
+	diags.Append(d...)
+	if !ok {
+		return diags
+	}
+	cur.Ref = prev.Ref
+	*status, d = toStatusObject(ctx, cur, withStages)
+	diags.Append(d...)
+	return diags
+}

@@ -1,0 +1,155 @@
+package cmdbuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/distribution/reference"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
+)
+
+// OutputMode says where a command leaves the image it builds.
+type OutputMode string
+
+const (
+	// LocalDocker: in the engine; the provider retags it and pushes it if the
+	// cluster needs it.
+	LocalDocker OutputMode = "local-docker"
+	// LocalDockerAndRemote: in the engine and already pushed by the command.
+	LocalDockerAndRemote OutputMode = "local-docker-and-remote"
+	// Remote: only in a registry; the expected ref is the result as it is.
+	Remote OutputMode = "remote"
+)
+
+// OutputModes lists the valid modes, for validation.
+var OutputModes = []string{string(LocalDocker), string(LocalDockerAndRemote), string(Remote)}
+
+// Images is what a build needs of the engine's image store.
+type Images interface {
+	InspectImage(ctx context.Context, ref string) (id string, found bool, err error)
+	Tag(ctx context.Context, imageID, ref string) error
+	Untag(ctx context.Context, ref string) error
+}
+
+// Spec is one build: the command and how to find what it built.
+type Spec struct {
+	// Repo is the repository as the user wrote it; ClusterRepo is the same
+	// moved into the cluster's registry (equal to Repo without a registry).
+	Repo, ClusterRepo reference.Named
+	Command           Command
+	// UserEnv is the resource's env; BaseEnv is Terraform's environment.
+	UserEnv map[string]string
+	BaseEnv []string
+	// Vars holds the registry, engine and image map variables; Build fills in
+	// the expected ref.
+	Vars              ExpectedVars
+	OutputMode        OutputMode
+	OutputTag         string
+	OutputsImageRefTo string
+}
+
+// Result is the image a build produced.
+type Result struct {
+	// Ref is the immutable ref to record: repo:tf-<16 hex> for the local
+	// modes, the command's ref for remote.
+	Ref string
+	// ImageID is empty in remote mode, which does not inspect.
+	ImageID string
+}
+
+// Build runs the command and finds, checks and names the image it built.
+func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Result, error) {
+	expected, err := prepare(&spec, now)
+	if err != nil {
+		return nil, err
+	}
+	spec.Command.Env = Environment(spec.BaseEnv, spec.UserEnv, spec.Vars)
+	if err := Run(ctx, spec.Command); err != nil {
+		return nil, err
+	}
+	built := expected
+	if spec.OutputsImageRefTo != "" {
+		if built, err = ReadRefFile(spec.OutputsImageRefTo); err != nil {
+			return nil, err
+		}
+	}
+	if spec.OutputMode == Remote {
+		return &Result{Ref: reference.FamiliarString(built)}, nil
+	}
+	return retag(ctx, images, spec, built, expected != nil && spec.OutputTag == "")
+}
+
+// prepare sets the expected ref (nil in ref-file mode) and clears a ref file
+// left by an earlier run.
+func prepare(spec *Spec, now time.Time) (reference.NamedTagged, error) {
+	if spec.OutputsImageRefTo != "" {
+		spec.Vars.OmitExpected = true
+		return nil, PrepareRefFile(spec.OutputsImageRefTo)
+	}
+	repo := spec.Repo
+	if spec.OutputMode == Remote {
+		// Only a registry will hold the image, so name it where the cluster pulls.
+		repo = spec.ClusterRepo
+	}
+	expected, err := ExpectedRef(repo, spec.OutputTag, now)
+	if err != nil {
+		return nil, err
+	}
+	spec.Vars.SetExpected(expected)
+	return expected, nil
+}
+
+// retag gives the built image its content-addressed name. A tag the provider
+// invented for the run (tf-build-<unix>) is removed afterwards.
+func retag(ctx context.Context, images Images, spec Spec, built reference.NamedTagged, dropBuiltTag bool) (*Result, error) {
+	builtRef := reference.FamiliarString(built)
+	id, found, err := images.InspectImage(ctx, builtRef)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, missingImageError(spec, builtRef)
+	}
+	ref, err := imageref.Immutable(spec.ClusterRepo, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := images.Tag(ctx, id, ref); err != nil {
+		return nil, err
+	}
+	if dropBuiltTag && builtRef != ref {
+		if err := images.Untag(ctx, builtRef); err != nil {
+			return nil, err
+		}
+	}
+	return &Result{Ref: ref, ImageID: id}, nil
+}
+
+func missingImageError(spec Spec, ref string) error {
+	var how string
+	switch {
+	case spec.OutputsImageRefTo != "":
+		how = fmt.Sprintf("the command wrote %s to %s, so it must build and tag that image in the engine", ref, spec.OutputsImageRefTo)
+	case spec.OutputTag != "":
+		how = fmt.Sprintf("output_tag is %q, so the command must tag its image %s (it is in $EXPECTED_REF)", spec.OutputTag, ref)
+	default:
+		how = "the command must tag its image with $EXPECTED_REF (e.g. `docker build -t \"$EXPECTED_REF\" .`), or set output_tag or outputs_image_ref_to"
+	}
+	if spec.OutputMode == LocalDockerAndRemote || spec.OutputMode == LocalDocker {
+		how += fmt.Sprintf("; output_mode %q looks for it in the engine at %s", spec.OutputMode, engineOf(spec))
+	}
+	return fmt.Errorf("the command %s finished, but the engine has no image %s: %s", quoteArgs(spec.Command.Args), ref, how)
+}
+
+func engineOf(spec Spec) string {
+	if spec.Vars.DockerHost != "" {
+		return spec.Vars.DockerHost
+	}
+	if h := os.Getenv("DOCKER_HOST"); h != "" {
+		return h
+	}
+	return "the default socket"
+}
