@@ -27,6 +27,8 @@ import (
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/filesync"
 	"github.com/tonistiigi/fsutil"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 )
 
 // Options describe one build; the fields mirror `docker build` flags.
@@ -240,11 +242,17 @@ func buildError(trace *traceRecorder, streamErr *jsonmessage.JSONError) error {
 // for. cleanup removes what it wrote to disk.
 func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Session, func(), error) {
 	cleanup := func() {}
-	contextFS, err := fsutil.NewFS(opts.ContextDir)
+	// The context is filtered by .dockerignore here with the same rules as
+	// the plan-time digest; the Dockerfile is read from the unfiltered
+	// directory, as the Docker CLI does, even if .dockerignore names it.
+	contextFS, err := buildcontext.FS(opts.ContextDir)
 	if err != nil {
 		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
 	}
-	dockerfileFS := contextFS
+	dockerfileFS, err := fsutil.NewFS(opts.ContextDir)
+	if err != nil {
+		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
+	}
 	if opts.DockerfileContents != nil {
 		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
 		if err != nil {

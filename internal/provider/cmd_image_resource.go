@@ -2,11 +2,10 @@ package provider
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"time"
 
 	"github.com/distribution/reference"
@@ -14,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -23,6 +23,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/cmdbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 )
@@ -180,6 +181,7 @@ func (r *cmdImageResource) Configure(_ context.Context, req resource.ConfigureRe
 	r.data = data
 }
 
+// ModifyPlan checks the cluster and digests the inputs; see rebuildPlan.
 func (r *cmdImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -190,14 +192,39 @@ func (r *cmdImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPl
 		return
 	}
 	checkCluster(r.data, plan.Cluster, &resp.Diagnostics)
-	if req.State.Raw.IsNull() {
+	if resp.Diagnostics.HasError() {
 		return
 	}
-	var state cmdImageModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	if !resp.Diagnostics.HasError() && lastBuildFailed(ctx, state.Status, false) {
-		markRebuild(ctx, resp, false)
+	current, err := r.inputs(ctx, &plan)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
+		return
 	}
+	rebuildPlan{current: current}.apply(ctx, req, resp)
+}
+
+// inputs digests everything that determines the build: the command, its
+// environment and directory, the contents of deps, and the image maps.
+func (r *cmdImageResource) inputs(ctx context.Context, m *cmdImageModel) (buildInputs, error) {
+	values := map[string]attr.Value{
+		"ref": m.Ref, "args": m.Args, "dir": m.Dir, "env": m.Env, "cluster_needs": m.ClusterNeeds,
+		"image_maps": m.ImageMaps, "output_mode": m.OutputMode, "output_tag": m.OutputTag,
+		"outputs_image_ref_to": m.OutputsImageRefTo,
+	}
+	if !allKnown(m.Deps, m.Cluster) || !allKnown(slices.Collect(maps.Values(values))...) {
+		return nil, nil
+	}
+	in := buildInputs{}
+	in.addValues(values)
+	in["cluster"] = digestOf(r.data.clusters[m.Cluster.ValueString()])
+	if deps := listStrings(ctx, m.Deps); len(deps) > 0 {
+		digest, err := buildcontext.DigestPaths(ctx, deps)
+		if err != nil {
+			return nil, err
+		}
+		in["deps"] = digest
+	}
+	return in, nil
 }
 
 func (r *cmdImageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -214,7 +241,7 @@ func (r *cmdImageResource) Create(ctx context.Context, req resource.CreateReques
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	if r.build(ctx, &plan, "created", &resp.Diagnostics) {
+	if r.build(ctx, &plan, reasonCreated, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 	}
 }
@@ -234,7 +261,12 @@ func (r *cmdImageResource) Update(ctx context.Context, req resource.UpdateReques
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	if !r.build(ctx, &plan, "inputs changed", &resp.Diagnostics) {
+	if !plan.Status.IsUnknown() {
+		// ModifyPlan found no input changed (e.g. only timeouts did).
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	if !r.build(ctx, &plan, plannedReason(ctx, req.Private, "inputs changed"), &resp.Diagnostics) {
 		return
 	}
 	if resp.Diagnostics.HasError() {
@@ -267,7 +299,10 @@ func (r *cmdImageResource) Read(ctx context.Context, req resource.ReadRequest, r
 	}
 	if !found {
 		tflog.Info(ctx, "built image is gone from the engine; it will be rebuilt", map[string]any{"ref": ref})
-		resp.State.RemoveResource(ctx)
+		var diags diag.Diagnostics
+		state.Status, diags = imageMissingStatus(ctx, state.Status, false)
+		resp.Diagnostics.Append(diags...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
 }
 
@@ -314,7 +349,12 @@ func (r *cmdImageResource) build(ctx context.Context, plan *cmdImageModel, reaso
 	diags.Append(d...)
 	plan.Status = status
 	plan.RepoDigest = types.StringNull()
-	plan.InputDigest = types.StringValue(cmdInputDigest(ctx, plan))
+	if plan.InputDigest.IsUnknown() {
+		plan.InputDigest = types.StringNull()
+		if in, err := r.inputs(ctx, plan); err == nil && in != nil {
+			plan.InputDigest = types.StringValue(in.digest())
+		}
+	}
 	if buildErr != nil {
 		plan.ID = types.StringValue(reference.FamiliarName(spec.ClusterRepo))
 		plan.ImageID = types.StringNull()
@@ -363,23 +403,4 @@ func (r *cmdImageResource) spec(ctx context.Context, plan *cmdImageModel) (cmdbu
 		OutputTag:         plan.OutputTag.ValueString(),
 		OutputsImageRefTo: plan.OutputsImageRefTo.ValueString(),
 	}, nil
-}
-
-// cmdInputDigest digests the arguments that determine a command's build.
-func cmdInputDigest(ctx context.Context, plan *cmdImageModel) string {
-	env := map[string]string{}
-	plan.Env.ElementsAs(ctx, &env, false)
-	h := sha256.New()
-	_ = json.NewEncoder(h).Encode(map[string]any{
-		"ref":        plan.Ref.ValueString(),
-		"args":       listStrings(ctx, plan.Args),
-		"dir":        plan.Dir.ValueString(),
-		"env":        env,
-		"deps":       listStrings(ctx, plan.Deps),
-		"image_maps": listStrings(ctx, plan.ImageMaps),
-		"mode":       plan.OutputMode.ValueString(),
-		"tag":        plan.OutputTag.ValueString(),
-		"ref_file":   plan.OutputsImageRefTo.ValueString(),
-	})
-	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }

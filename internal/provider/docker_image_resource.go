@@ -3,14 +3,17 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/distribution/reference"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -21,6 +24,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 )
@@ -230,8 +234,9 @@ func workingDir() string {
 	return wd
 }
 
-// ModifyPlan checks what needs the provider's configuration (the cluster),
-// and makes a failed build plan a rebuild.
+// ModifyPlan checks what needs the provider's configuration (the cluster)
+// and digests the inputs: a changed digest, a failed build or a missing image
+// plans an in-place rebuild; anything else plans no build.
 func (r *dockerImageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
@@ -242,17 +247,56 @@ func (r *dockerImageResource) ModifyPlan(ctx context.Context, req resource.Modif
 		return
 	}
 	checkCluster(r.data, plan.Cluster, &resp.Diagnostics)
-	if req.State.Raw.IsNull() {
-		return
-	}
-	var state dockerImageModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if lastBuildFailed(ctx, state.Status, true) {
-		markRebuild(ctx, resp, true)
+	current, err := r.inputs(ctx, &plan)
+	if err != nil {
+		resp.Diagnostics.AddAttributeError(path.Root("context"), "Cannot read the build inputs", err.Error())
+		return
 	}
+	rebuildPlan{current: current, withStages: true}.apply(ctx, req, resp)
+}
+
+// inputs digests everything that determines the build; nil when some of it
+// is unknown until apply.
+func (r *dockerImageResource) inputs(ctx context.Context, m *dockerImageModel) (buildInputs, error) {
+	values := map[string]attr.Value{
+		"ref": m.Ref, "cache_from": m.CacheFrom, "extra_tags": m.ExtraTags, "network": m.Network,
+		"platform": m.Platform, "pull": m.Pull, "secrets": m.Secrets, "ssh_agent_configs": m.SSHAgentConfigs,
+		"target": m.Target, "cluster_needs": m.ClusterNeeds, "image_maps": m.ImageMaps,
+	}
+	if !allKnown(m.Context, m.DockerfileContents, m.Args, m.Cluster) || !allKnown(slices.Collect(maps.Values(values))...) {
+		return nil, nil
+	}
+	in := buildInputs{}
+	in.addValues(values)
+	in["cluster"] = digestOf(r.data.clusters[m.Cluster.ValueString()])
+
+	contextDir, err := filepath.Abs(m.Context.ValueString())
+	if err != nil {
+		return nil, err
+	}
+	if in["context files"], err = buildcontext.Digest(ctx, contextDir); err != nil {
+		return nil, err
+	}
+	dockerfile := m.DockerfileContents.ValueString()
+	if m.DockerfileContents.IsNull() {
+		raw, err := os.ReadFile(filepath.Join(contextDir, "Dockerfile"))
+		if err != nil {
+			return nil, err
+		}
+		dockerfile = string(raw)
+	}
+	in["dockerfile"] = digestOf(dockerfile)
+	// Bare KEY args take their values from the environment, so those values
+	// are inputs too.
+	args, err := dockerbuild.ParseBuildArgs(listStrings(ctx, m.Args))
+	if err != nil {
+		return nil, err
+	}
+	in["args"] = digestOf(args)
+	return in, nil
 }
 
 func checkCluster(data *providerData, cluster types.String, diags *diag.Diagnostics) {
@@ -264,12 +308,6 @@ func checkCluster(data *providerData, cluster types.String, diags *diag.Diagnost
 			fmt.Sprintf("No provider cluster block is named %q. Add a `cluster { name = %q }` block to the provider, or remove the argument to use %q.",
 				cluster.ValueString(), cluster.ValueString(), DefaultClusterName))
 	}
-}
-
-// lastBuildFailed says whether state records a failed build.
-func lastBuildFailed(ctx context.Context, status types.Object, withStages bool) bool {
-	s, ok, _ := fromStatusObject(ctx, status, withStages)
-	return ok && s.Completed != nil && !s.Completed.Error.IsNull()
 }
 
 // markRebuild plans a new build by making its results unknown.
@@ -295,7 +333,7 @@ func (r *dockerImageResource) Create(ctx context.Context, req resource.CreateReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	result := r.build(ctx, &plan, "created")
+	result := r.build(ctx, &plan, reasonCreated)
 	resp.Diagnostics.Append(result.diags...)
 	if result.saved {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
@@ -317,7 +355,12 @@ func (r *dockerImageResource) Update(ctx context.Context, req resource.UpdateReq
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	result := r.build(ctx, &plan, "inputs changed")
+	if !plan.Status.IsUnknown() {
+		// ModifyPlan found no input changed (e.g. only timeouts did).
+		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		return
+	}
+	result := r.build(ctx, &plan, plannedReason(ctx, req.Private, "inputs changed"))
 	resp.Diagnostics.Append(result.diags...)
 	if !result.saved {
 		return
@@ -370,7 +413,9 @@ func (r *dockerImageResource) Read(ctx context.Context, req resource.ReadRequest
 	}
 	if !found {
 		tflog.Info(ctx, "built image is gone from the engine; it will be rebuilt", map[string]any{"ref": status.Ref.ValueString()})
-		resp.State.RemoveResource(ctx)
+		state.Status, diags = imageMissingStatus(ctx, state.Status, true)
+		resp.Diagnostics.Append(diags...)
+		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
 }
 
@@ -488,7 +533,14 @@ func (r *dockerImageResource) build(ctx context.Context, plan *dockerImageModel,
 	out.diags.Append(diags...)
 	plan.Status = statusObj
 	plan.RepoDigest = types.StringNull()
-	plan.InputDigest = types.StringValue(inputDigestOf(ctx, plan, opts))
+	if plan.InputDigest.IsUnknown() {
+		// ModifyPlan digests the inputs once they are all known, which they
+		// are by apply time; this only guards against leaving it unknown.
+		plan.InputDigest = types.StringNull()
+		if in, err := r.inputs(ctx, plan); err == nil && in != nil {
+			plan.InputDigest = types.StringValue(in.digest())
+		}
+	}
 
 	if buildErr != nil {
 		out.failed = true

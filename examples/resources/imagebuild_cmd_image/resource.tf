@@ -1,0 +1,28 @@
+# Any command that leaves an image in the engine: here `docker build` with the
+# classic builder, so it needs no buildx plugin. The args run without a shell,
+# so the command names its tag itself and output_tag says which it is.
+resource "imagebuild_cmd_image" "web" {
+  ref        = "web"
+  dir        = "${path.module}/web"
+  args       = ["docker", "build", "-t", "web:dev", "."]
+  env        = { DOCKER_BUILDKIT = "0" }
+  output_tag = "dev"
+}
+
+# With a shell, the command can use the tag the provider chose: $EXPECTED_REF
+# (Terraform needs $${ ... } only for braces; plain $NAME passes through).
+resource "imagebuild_cmd_image" "web_sh" {
+  ref  = "web-sh"
+  dir  = "${path.module}/web"
+  args = ["sh", "-c", "DOCKER_BUILDKIT=0 docker build -t \"$EXPECTED_REF\" ."]
+}
+
+# A ko / bazel / nix style step: the tool picks its own tag and pushes, and
+# writes the ref it produced to a file.
+resource "imagebuild_cmd_image" "worker" {
+  ref                  = "registry.example.com/team/worker"
+  args                 = ["sh", "-c", "KO_DOCKER_REPO=registry.example.com/team ko build --bare ./cmd/worker > ref.txt"]
+  outputs_image_ref_to = "ref.txt"
+  output_mode          = "remote"
+  deps                 = ["${path.module}/cmd/worker", "${path.module}/go.sum"]
+}

@@ -1,0 +1,33 @@
+# Build the API from ./api with BuildKit, with a build arg, a secret and the
+# SSH agent, then hand the immutable ref to whatever runs it.
+resource "imagebuild_docker_image" "api" {
+  ref     = "registry.example.com/team/api"
+  context = "${path.module}/api"
+
+  args       = ["GO_VERSION=1.26", "GOPROXY"] # GOPROXY comes from Terraform's environment
+  secrets    = ["id=npmrc,src=${pathexpand("~/.npmrc")}", "id=token,env=API_TOKEN"]
+  target     = "release"
+  platform   = "linux/amd64"
+  extra_tags = ["registry.example.com/team/api:latest"]
+
+  ssh_agent_configs = ["default"]
+
+  timeouts {
+    create = "30m"
+  }
+}
+
+# A second image built on top of the first: it is rebuilt when the API image changes.
+resource "imagebuild_docker_image" "api_debug" {
+  ref                 = "registry.example.com/team/api-debug"
+  context             = "${path.module}/api"
+  image_maps          = [imagebuild_docker_image.api.status.ref]
+  dockerfile_contents = <<-EOT
+    FROM ${imagebuild_docker_image.api.status.ref}
+    RUN apk add --no-cache strace
+  EOT
+}
+
+output "api_image" {
+  value = imagebuild_docker_image.api.status.ref
+}

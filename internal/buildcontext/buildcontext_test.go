@@ -1,0 +1,182 @@
+package buildcontext
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// tree writes files (path -> content; a trailing "*" in the path makes the
+// file executable) under dir with file mode perm.
+func tree(t *testing.T, dir string, files map[string]string, perm fs.FileMode) {
+	t.Helper()
+	for name, content := range files {
+		mode := perm
+		if strings.HasSuffix(name, "*") {
+			name, mode = strings.TrimSuffix(name, "*"), perm|0o111
+		}
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func digest(t *testing.T, dir string) string {
+	t.Helper()
+	d, err := Digest(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+var sample = map[string]string{
+	"Dockerfile":         "FROM scratch\n",
+	"src/main.go":        "package main\n",
+	"src/deep/a/b/c.txt": "c\n",
+	"run.sh*":            "#!/bin/sh\n",
+	"empty":              "",
+}
+
+func TestDigestIsDeterministicAcrossCopies(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	tree(t, a, sample, 0o644)
+	// A second checkout: another place, another umask, other timestamps.
+	old := syscall.Umask(0o002)
+	tree(t, b, sample, 0o664)
+	syscall.Umask(old)
+	past := time.Now().Add(-48 * time.Hour)
+	filepath.WalkDir(b, func(p string, _ fs.DirEntry, _ error) error { return os.Chtimes(p, past, past) })
+
+	if da, db := digest(t, a), digest(t, b); da != db {
+		t.Fatalf("same tree, different digests: %s vs %s", da, db)
+	}
+	if !strings.HasPrefix(digest(t, a), "sha256:") || len(digest(t, a)) != len("sha256:")+64 {
+		t.Errorf("digest %q is not sha256:<64 hex>", digest(t, a))
+	}
+}
+
+func TestDigestChangesWithContentPathsAndExecBit(t *testing.T) {
+	base := t.TempDir()
+	tree(t, base, sample, 0o644)
+	want := digest(t, base)
+
+	for name, change := range map[string]func(dir string){
+		"content":   func(dir string) { os.WriteFile(filepath.Join(dir, "src/main.go"), []byte("package other\n"), 0o644) },
+		"new file":  func(dir string) { os.WriteFile(filepath.Join(dir, "new.txt"), nil, 0o644) },
+		"rename":    func(dir string) { os.Rename(filepath.Join(dir, "empty"), filepath.Join(dir, "empty2")) },
+		"exec bit":  func(dir string) { os.Chmod(filepath.Join(dir, "run.sh"), 0o644) },
+		"empty dir": func(dir string) { os.Mkdir(filepath.Join(dir, "newdir"), 0o755) },
+		"symlink":   func(dir string) { os.Symlink("src/main.go", filepath.Join(dir, "link")) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			tree(t, dir, sample, 0o644)
+			change(dir)
+			if digest(t, dir) == want {
+				t.Errorf("%s did not change the digest", name)
+			}
+		})
+	}
+}
+
+// The expectations follow `docker build`'s .dockerignore rules: Go filepath
+// patterns from the context root, "**" for any depth, "!" to re-include,
+// the last matching line wins, and a leading "/" means the root.
+func TestFSHonoursDockerignoreLikeTheDockerCLI(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{
+		"Dockerfile":          "FROM scratch\n",
+		"app.log":             "",
+		"keep.log":            "",
+		"node_modules/x/y.js": "",
+		"src/tmp/cache.bin":   "",
+		"src/main.go":         "",
+		"docs/readme.md":      "",
+		"docs/internal/x.md":  "",
+		"secret.env":          "",
+		"nested/secret.env":   "",
+		".git/HEAD":           "",
+	}, 0o644)
+	tree(t, dir, map[string]string{IgnoreFile: strings.Join([]string{
+		"# comment",
+		"*.log",
+		"!keep.log",
+		"node_modules",
+		"**/tmp",
+		"/docs/internal",
+		"secret.env",
+		".git",
+	}, "\n")}, 0o644)
+
+	got := listFS(t, dir)
+	want := []string{
+		".dockerignore", "Dockerfile", "docs", "docs/readme.md", "keep.log",
+		"nested", "nested/secret.env", "src", "src/main.go",
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("context holds\n  %v\nwant\n  %v", got, want)
+	}
+
+	before := digest(t, dir)
+	os.WriteFile(filepath.Join(dir, "app.log"), []byte("more log"), 0o644)
+	os.WriteFile(filepath.Join(dir, "src/tmp/new.bin"), []byte("x"), 0o644)
+	if digest(t, dir) != before {
+		t.Error("editing ignored files changed the digest")
+	}
+}
+
+func listFS(t *testing.T, dir string) []string {
+	t.Helper()
+	fsys, err := FS(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var paths []string
+	err = fsys.Walk(context.Background(), "", func(p string, _ fs.DirEntry, err error) error {
+		paths = append(paths, filepath.ToSlash(p))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(paths)
+	return paths
+}
+
+func TestDigestPaths(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{"go.sum": "a\n", "cmd/main.go": "package main\n"}, 0o644)
+	paths := []string{filepath.Join(dir, "go.sum"), filepath.Join(dir, "cmd")}
+	first, err := DigestPaths(context.Background(), paths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "cmd/main.go"), []byte("package main // changed\n"), 0o644)
+	second, _ := DigestPaths(context.Background(), paths)
+	if first == second {
+		t.Error("a change inside a dep directory did not change the digest")
+	}
+	if _, err := DigestPaths(context.Background(), []string{filepath.Join(dir, "missing")}); err == nil {
+		t.Error("a missing dep: want an error")
+	}
+}
+
+func TestDigestOfMissingDirectory(t *testing.T) {
+	if _, err := Digest(context.Background(), filepath.Join(t.TempDir(), "nope")); err == nil {
+		t.Error("want an error")
+	}
+}
