@@ -243,6 +243,9 @@ func (r *cmdImageResource) Create(ctx context.Context, req resource.CreateReques
 
 	if r.build(ctx, &plan, reasonCreated, &resp.Diagnostics) {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		if in, err := r.inputs(ctx, &plan); err == nil {
+			resp.Diagnostics.Append(recordInputs(ctx, resp.Private, in)...)
+		}
 	}
 }
 

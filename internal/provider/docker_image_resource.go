@@ -337,6 +337,9 @@ func (r *dockerImageResource) Create(ctx context.Context, req resource.CreateReq
 	resp.Diagnostics.Append(result.diags...)
 	if result.saved {
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+		if in, err := r.inputs(ctx, &plan); err == nil {
+			resp.Diagnostics.Append(recordInputs(ctx, resp.Private, in)...)
+		}
 	}
 }
 

@@ -109,6 +109,9 @@ type rebuildPlan struct {
 // apply plans a rebuild, or no change, by comparing the current inputs with
 // the state's, and records the reason and the inputs in private state.
 func (p rebuildPlan) apply(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	// resp.Private may share storage with req.Private: read the previous
+	// inputs before recording the current ones.
+	prev := previousInputs(ctx, req.Private)
 	digest := types.StringUnknown()
 	if p.current != nil {
 		digest = types.StringValue(p.current.digest())
@@ -128,7 +131,7 @@ func (p rebuildPlan) apply(ctx context.Context, req resource.ModifyPlanRequest, 
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	reason := p.rebuildReason(ctx, req, status, stateDigest, digest)
+	reason := p.rebuildReason(ctx, prev, status, stateDigest, digest)
 	if reason == "" {
 		// Nothing that determines the image changed: keep the build's
 		// results, so that a change of timeouts alone does not rebuild.
@@ -145,7 +148,7 @@ func (p rebuildPlan) apply(ctx context.Context, req resource.ModifyPlanRequest, 
 }
 
 // rebuildReason says why the image must be built again; "" if it need not.
-func (p rebuildPlan) rebuildReason(ctx context.Context, req resource.ModifyPlanRequest, status types.Object, stateDigest, digest types.String) string {
+func (p rebuildPlan) rebuildReason(ctx context.Context, prev buildInputs, status types.Object, stateDigest, digest types.String) string {
 	s, ok, _ := fromStatusObject(ctx, status, p.withStages)
 	switch {
 	case ok && s.Completed != nil && !s.Completed.Error.IsNull():
@@ -157,10 +160,6 @@ func (p rebuildPlan) rebuildReason(ctx context.Context, req resource.ModifyPlanR
 	case digest.Equal(stateDigest):
 		return ""
 	}
-	var prev buildInputs
-	if raw, diags := req.Private.GetKey(ctx, privateInputsKey); !diags.HasError() && len(raw) > 0 {
-		_ = json.Unmarshal(raw, &prev)
-	}
 	if prev == nil {
 		return "inputs changed"
 	}
@@ -170,6 +169,14 @@ func (p rebuildPlan) rebuildReason(ctx context.Context, req resource.ModifyPlanR
 func (p rebuildPlan) setReason(ctx context.Context, resp *resource.ModifyPlanResponse, reason string) {
 	raw, _ := json.Marshal(reason)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
+}
+
+func previousInputs(ctx context.Context, private privateGetter) buildInputs {
+	var prev buildInputs
+	if raw, diags := private.GetKey(ctx, privateInputsKey); !diags.HasError() && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &prev)
+	}
+	return prev
 }
 
 type privateGetter interface {
@@ -195,4 +202,19 @@ func imageMissingStatus(ctx context.Context, status types.Object, withStages boo
 	}
 	s.Waiting = &waitingModel{Reason: types.StringValue(reasonImageMissing)}
 	return toStatusObject(ctx, s, withStages)
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+// recordInputs keeps in to tell the next build which inputs changed. Create
+// must call it itself: the framework does not hand a create the private data
+// that ModifyPlan planned.
+func recordInputs(ctx context.Context, private privateSetter, in buildInputs) diag.Diagnostics {
+	if in == nil {
+		return nil
+	}
+	raw, _ := json.Marshal(in)
+	return private.SetKey(ctx, privateInputsKey, raw)
 }
