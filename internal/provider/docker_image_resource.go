@@ -77,7 +77,8 @@ func (r *dockerImageResource) Metadata(_ context.Context, req resource.MetadataR
 func (r *dockerImageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = schema.Schema{
 		Description: "Builds an image with the Docker Engine's BuildKit during apply, and records its immutable reference " +
-			"in `status.ref`. The Terraform form of Tilt's DockerImage object. A change of any argument rebuilds the image in place.",
+			"in `status.ref`. The Terraform form of Tilt's DockerImage object. A change in any input (an argument, a file of the context " +
+			"after `.dockerignore`, the Dockerfile) rebuilds the image in place; nothing else does.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{Computed: true, Description: "Same as `status.ref` once an image exists."},
 			"ref": schema.StringAttribute{
