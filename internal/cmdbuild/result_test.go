@@ -68,18 +68,16 @@ func TestPrepareRefFile(t *testing.T) {
 	}
 }
 
-func TestPrepareRefFilePermission(t *testing.T) {
-	if os.Geteuid() == 0 {
-		t.Skip("root ignores directory permissions")
+func TestPrepareRefFileUncheckable(t *testing.T) {
+	// A parent that is a file makes the path uncheckable (ENOTDIR) even for
+	// root, who ignores permissions.
+	parent := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(parent, nil, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	dir := filepath.Join(t.TempDir(), "locked")
-	os.Mkdir(dir, 0o755)
-	file := filepath.Join(dir, "ref")
-	os.WriteFile(file, []byte("old:ref"), 0o644)
-	os.Chmod(dir, 0o555)
-	t.Cleanup(func() { os.Chmod(dir, 0o755) })
+	file := filepath.Join(parent, "ref")
 	if err := PrepareRefFile(file); err == nil || !strings.Contains(err.Error(), file) {
-		t.Errorf("read-only directory: %v", err)
+		t.Errorf("PrepareRefFile(%s) = %v, want an error naming the file", file, err)
 	}
 }
 

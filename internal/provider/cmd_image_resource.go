@@ -26,6 +26,7 @@ import (
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/cmdbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
 var (
@@ -291,22 +292,38 @@ func (r *cmdImageResource) Read(ctx context.Context, req resource.ReadRequest, r
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ref := r.localRef(ctx, &state)
-	if ref == "" {
+	status, ok, diags := fromStatusObject(ctx, state.Status, false)
+	resp.Diagnostics.Append(diags...)
+	if !ok || status.Ref.IsNull() || (status.Completed != nil && !status.Completed.Error.IsNull()) {
 		return
 	}
-	_, found, err := r.data.engine.InspectImage(ctx, ref)
+	ref := status.Ref.ValueString()
+	found, err := r.imageExists(ctx, &state, ref)
 	if err != nil {
 		resp.Diagnostics.AddError("Cannot check the built image", err.Error())
 		return
 	}
 	if !found {
-		tflog.Info(ctx, "built image is gone from the engine; it will be rebuilt", map[string]any{"ref": ref})
-		var diags diag.Diagnostics
+		tflog.Info(ctx, "built image is gone; it will be rebuilt", map[string]any{"ref": ref})
 		state.Status, diags = imageMissingStatus(ctx, state.Status, false)
 		resp.Diagnostics.Append(diags...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 	}
+}
+
+// imageExists looks for the image in the engine and, if it was pushed or
+// only ever lived in a registry, there.
+func (r *cmdImageResource) imageExists(ctx context.Context, m *cmdImageModel, ref string) (bool, error) {
+	if !m.ImageID.IsNull() {
+		_, found, err := r.data.engine.InspectImage(ctx, ref)
+		if err != nil || found {
+			return found, err
+		}
+	}
+	if m.RepoDigest.IsNull() && m.OutputMode.ValueString() == string(cmdbuild.LocalDocker) {
+		return false, nil
+	}
+	return registry.Exists(ctx, r.data.engine, r.data.credentials, ref)
 }
 
 func (r *cmdImageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -343,15 +360,15 @@ func (r *cmdImageResource) build(ctx context.Context, plan *cmdImageModel, reaso
 	started := time.Now()
 	tflog.Info(ctx, "running build command", map[string]any{"args": spec.Command.Args, "dir": spec.Command.Dir})
 	result, buildErr := cmdbuild.Build(ctx, r.data.engine, spec, started)
-
-	var ref string
-	if result != nil {
+	var ref, repoDigest string
+	if buildErr == nil {
 		ref = result.Ref
+		repoDigest, buildErr = r.pushIfNeeded(ctx, plan, result)
 	}
 	status, d := toStatusObject(ctx, completedStatus(ref, reason, started, buildErr), false)
 	diags.Append(d...)
 	plan.Status = status
-	plan.RepoDigest = types.StringNull()
+	plan.RepoDigest = optionalString(repoDigest)
 	if plan.InputDigest.IsUnknown() {
 		plan.InputDigest = types.StringNull()
 		if in, err := r.inputs(ctx, plan); err == nil && in != nil {
@@ -367,6 +384,21 @@ func (r *cmdImageResource) build(ctx context.Context, plan *cmdImageModel, reaso
 	plan.ID = types.StringValue(result.Ref)
 	plan.ImageID = optionalString(result.ImageID)
 	return true
+}
+
+// pushIfNeeded pushes what a local-docker build produced when the cluster
+// needs it; the other modes leave pushing to the command.
+func (r *cmdImageResource) pushIfNeeded(ctx context.Context, plan *cmdImageModel, result *cmdbuild.Result) (string, error) {
+	cluster := r.data.clusters[plan.Cluster.ValueString()]
+	if plan.OutputMode.ValueString() != string(cmdbuild.LocalDocker) || !cluster.needsPush(plan.ClusterNeeds.ValueString()) {
+		return "", nil
+	}
+	tflog.Info(ctx, "pushing image", map[string]any{"ref": result.Ref})
+	pushed, err := registry.Push(ctx, r.data.engine, r.data.credentials, result.Ref)
+	if err != nil {
+		return "", err
+	}
+	return digestRef(result.Ref, pushed.Digest), nil
 }
 
 func (r *cmdImageResource) spec(ctx context.Context, plan *cmdImageModel) (cmdbuild.Spec, error) {

@@ -27,6 +27,7 @@ import (
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
 const defaultBuildTimeout = 20 * time.Minute
@@ -415,8 +416,17 @@ func (r *dockerImageResource) Read(ctx context.Context, req resource.ReadRequest
 		resp.Diagnostics.AddError("Cannot check the built image", err.Error())
 		return
 	}
+	if !found && !state.RepoDigest.IsNull() {
+		// Pushed: a fresh CI runner has an empty engine, but the registry
+		// still serving the image is enough.
+		found, err = registry.Exists(ctx, r.data.engine, r.data.credentials, status.Ref.ValueString())
+		if err != nil {
+			resp.Diagnostics.AddError("Cannot check the pushed image", err.Error())
+			return
+		}
+	}
 	if !found {
-		tflog.Info(ctx, "built image is gone from the engine; it will be rebuilt", map[string]any{"ref": status.Ref.ValueString()})
+		tflog.Info(ctx, "built image is gone from the engine and registry; it will be rebuilt", map[string]any{"ref": status.Ref.ValueString()})
 		state.Status, diags = imageMissingStatus(ctx, state.Status, true)
 		resp.Diagnostics.Append(diags...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
@@ -524,19 +534,26 @@ func (r *dockerImageResource) build(ctx context.Context, plan *dockerImageModel,
 	started := time.Now()
 	tflog.Info(ctx, "building image", map[string]any{"ref": reference.FamiliarName(repo), "context": opts.ContextDir})
 	result, buildErr := dockerbuild.NewBuilder(client, r.data.engine.Host()).Build(ctx, opts)
-	var statusRef string
+	var statusRef, repoDigest string
+	var stages []stageStatusModel
+	if result != nil {
+		stages = stageStatuses(result.Stages)
+	}
 	if buildErr == nil {
 		statusRef, buildErr = r.nameImage(ctx, plan, repo, result.ImageID)
 	}
+	if buildErr == nil && cluster.needsPush(plan.ClusterNeeds.ValueString()) {
+		var pushStage stageStatusModel
+		repoDigest, pushStage, buildErr = r.push(ctx, plan, statusRef)
+		stages = append(stages, pushStage)
+	}
 
 	status := completedStatus(statusRef, reason, started, buildErr)
-	if result != nil {
-		status.StageStatuses = stageStatuses(result.Stages)
-	}
+	status.StageStatuses = stages
 	statusObj, diags := toStatusObject(ctx, status, true)
 	out.diags.Append(diags...)
 	plan.Status = statusObj
-	plan.RepoDigest = types.StringNull()
+	plan.RepoDigest = optionalString(repoDigest)
 	if plan.InputDigest.IsUnknown() {
 		// ModifyPlan digests the inputs once they are all known, which they
 		// are by apply time; this only guards against leaving it unknown.
@@ -601,6 +618,7 @@ func (r *dockerImageResource) buildOptions(ctx context.Context, plan *dockerImag
 		Pull:       plan.Pull.ValueBool(),
 		Target:     plan.Target.ValueString(),
 		Secrets:    listStrings(ctx, plan.Secrets),
+		Auth:       r.data.credentials.BuildKitProvider(),
 		SSH:        listStrings(ctx, plan.SSHAgentConfigs),
 		LogLine:    func(line string) { tflog.Info(ctx, line) },
 	}
@@ -609,6 +627,44 @@ func (r *dockerImageResource) buildOptions(ctx context.Context, plan *dockerImag
 		opts.DockerfileContents = &contents
 	}
 	return opts, nil
+}
+
+// push pushes status.ref and the fixed names, and reports it as the stage
+// "docker push" (as Tilt does). It returns the digest reference.
+func (r *dockerImageResource) push(ctx context.Context, plan *dockerImageModel, statusRef string) (string, stageStatusModel, error) {
+	stage := stageStatusModel{Name: types.StringValue(pushStageName), Cached: types.BoolValue(false), Error: types.StringNull()}
+	names, err := r.tagNames(ctx, plan)
+	if err != nil {
+		return "", stage, err
+	}
+	started := time.Now()
+	stage.StartedAt = microTime(started)
+	var digest string
+	for i, ref := range append([]string{statusRef}, names...) {
+		tflog.Info(ctx, "pushing image", map[string]any{"ref": ref})
+		result, err := registry.Push(ctx, r.data.engine, r.data.credentials, ref)
+		if err != nil {
+			stage.Error = types.StringValue(err.Error())
+			stage.FinishedAt = microTime(time.Now())
+			return "", stage, err
+		}
+		if i == 0 {
+			digest = result.Digest
+		}
+	}
+	stage.FinishedAt = microTime(time.Now())
+	return digestRef(statusRef, digest), stage, nil
+}
+
+const pushStageName = "docker push"
+
+// digestRef is ref's repository with digest: "registry/app@sha256:...".
+func digestRef(ref, digest string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	return reference.FamiliarName(named) + "@" + digest
 }
 
 func stageStatuses(stages []dockerbuild.Stage) []stageStatusModel {

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
 // DefaultClusterName is the cluster a resource builds for when it names none.
@@ -71,18 +72,16 @@ type Cluster struct {
 	Arch string
 }
 
-// RegistryAuth is one provider registry_auth block.
-type RegistryAuth struct {
-	Address  string
-	Username string
-	Password string
-}
-
 // providerData is what Configure hands to every resource.
 type providerData struct {
-	engine       *engine.Engine
-	clusters     map[string]Cluster
-	registryAuth []RegistryAuth
+	engine      *engine.Engine
+	clusters    map[string]Cluster
+	credentials *registry.Credentials
+}
+
+// needsPush says whether images built for cluster go to its registry.
+func (c Cluster) needsPush(clusterNeeds string) bool {
+	return c.RegistryHost != "" && clusterNeeds == clusterNeedsPush
 }
 
 func (p *imagebuildProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -187,13 +186,15 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		}
 		data.clusters[name] = cluster
 	}
+	var credentials []registry.Credential
 	for _, a := range config.RegistryAuth {
-		data.registryAuth = append(data.registryAuth, RegistryAuth{
+		credentials = append(credentials, registry.Credential{
 			Address:  a.Address.ValueString(),
 			Username: a.Username.ValueString(),
 			Password: a.Password.ValueString(),
 		})
 	}
+	data.credentials = registry.NewCredentials(credentials)
 
 	resp.ResourceData = data
 	resp.DataSourceData = data
