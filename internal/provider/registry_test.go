@@ -1,0 +1,220 @@
+package provider
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+const manifestMediaTypes = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
+
+// registryManifest asks a plain-HTTP registry for ref's manifest and returns
+// the HTTP status and the digest it reports.
+func registryManifest(method, ref string) (int, string, error) {
+	host, rest, _ := strings.Cut(ref, "/")
+	name, tagOrDigest, ok := strings.Cut(rest, "@")
+	if !ok {
+		i := strings.LastIndex(rest, ":")
+		name, tagOrDigest = rest[:i], rest[i+1:]
+	}
+	req, err := http.NewRequest(method, fmt.Sprintf("http://%s/v2/%s/manifests/%s", host, name, tagOrDigest), nil)
+	if err != nil {
+		return 0, "", err
+	}
+	req.Header.Set("Accept", manifestMediaTypes)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), nil
+}
+
+// checkInRegistry checks that the registry serves each ref (attribute values
+// of name, or literal refs) with the digest recorded in repo_digest.
+func checkInRegistry(name string, literal ...*string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		ref, err := stateAttr(s, name, "status.ref")
+		if err != nil {
+			return err
+		}
+		repoDigest, err := stateAttr(s, name, "repo_digest")
+		if err != nil {
+			return err
+		}
+		_, wantDigest, _ := strings.Cut(repoDigest, "@")
+		refs := []string{ref}
+		for _, l := range literal {
+			refs = append(refs, *l)
+		}
+		for _, r := range refs {
+			status, digest, err := registryManifest(http.MethodHead, r)
+			if err != nil {
+				return err
+			}
+			if status != http.StatusOK || digest != wantDigest {
+				return fmt.Errorf("registry: %s answered %d with digest %q, want 200 and %s", r, status, digest, wantDigest)
+			}
+		}
+		return nil
+	}
+}
+
+func TestAccDockerImage_pushToClusterRegistry(t *testing.T) {
+	env := requireTestEnv(t)
+	name := fmt.Sprintf("imagebuild-acc/push-%d", os.Getpid())
+	pushed := fmt.Sprintf("%s/imagebuild-acc_push-%d", env.Registry, os.Getpid())
+	stable := pushed + ":stable"
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo pushed > /pushed.txt\n", env.BaseImage),
+	})
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "local"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref        = %q
+  context    = %q
+  cluster    = "local"
+  extra_tags = ["%s:stable"]
+}`, env.Registry, name, ctxDir, name)
+	var ref, repoDigest string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`:tf-[0-9a-f]{16}$`)),
+					resource.TestMatchResourceAttr(testImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`@sha256:[0-9a-f]{64}$`)),
+					resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{"name": "docker push", "cached": "false"}),
+					checkInRegistry(testImage, &stable),
+					checkRun(testImage, "pushed", "cat", "/pushed.txt"),
+					saveAttr(testImage, "status.ref", &ref),
+					saveAttr(testImage, "repo_digest", &repoDigest),
+				),
+			},
+			{
+				// A fresh CI runner: the engine lost the image, the registry has it.
+				PreConfig:        func() { docker(t, "rmi", ref, stable) },
+				Config:           config,
+				ConfigPlanChecks: expectNoChange(),
+			},
+			{
+				// Gone from both: rebuilt and pushed again.
+				PreConfig: func() {
+					status, _, err := registryManifest(http.MethodDelete, repoDigest)
+					if err != nil || status != http.StatusAccepted {
+						t.Fatalf("deleting %s from the registry: %d %v", repoDigest, status, err)
+					}
+				},
+				Config:           config,
+				ConfigPlanChecks: expectInPlaceUpdate(testImage),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "image missing"),
+					checkInRegistry(testImage, &stable),
+				),
+			},
+		},
+	})
+}
+
+func TestAccDockerImage_clusterArchAndBaseImage(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\nCOPY f /f\n", "f": "x\n"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "arm"
+    arch = "arm64"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref           = %q
+  context       = %q
+  cluster       = "arm"
+  cluster_needs = "base-image"
+}`, env.Registry, uniqueRepo(t), ctxDir),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkInspect(testImage, "{{.Os}}/{{.Architecture}}", "linux/arm64"),
+				// base-image: named for the registry, but kept local.
+				resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(env.Registry)+"/")),
+				resource.TestCheckNoResourceAttr(testImage, "repo_digest"),
+				func(s *terraform.State) error {
+					ref, _ := stateAttr(s, testImage, "status.ref")
+					if status, _, err := registryManifest(http.MethodHead, ref); err != nil || status != http.StatusNotFound {
+						return fmt.Errorf("cluster_needs = base-image pushed %s anyway (%d, %v)", ref, status, err)
+					}
+					return nil
+				},
+			),
+		}},
+	})
+}
+
+func TestAccCmdImage_pushToClusterRegistry(t *testing.T) {
+	env := requireTestEnv(t)
+	pushed := fmt.Sprintf("%s/imagebuild-acc_cmd-push-%d", env.Registry, os.Getpid())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "local"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref     = "imagebuild-acc/cmd-push-%d"
+  cluster = "local"
+  args    = ["sh", "-c", "test \"$EXPECTED_REGISTRY\" = \"$REGISTRY_HOST\" && docker tag %s \"$EXPECTED_REF\""]
+}`, env.Registry, os.Getpid(), env.BaseImage),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`:tf-[0-9a-f]{16}$`)),
+				resource.TestMatchResourceAttr(testCmdImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`@sha256:`)),
+				checkInRegistry(testCmdImage),
+			),
+		}},
+	})
+}
+
+func TestAccDockerImage_unknownCluster(t *testing.T) {
+	requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\n"})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = "x"
+  context = %q
+  cluster = "staging"
+}`, ctxDir),
+			PlanOnly:    true,
+			ExpectError: regexp.MustCompile(`(?s)Unknown cluster.*"staging"`),
+		}},
+	})
+}
