@@ -31,3 +31,36 @@ resource "imagebuild_docker_image" "api_debug" {
 output "api_image" {
   value = imagebuild_docker_image.api.status.ref
 }
+
+# Build, push to the cluster's registry, and deploy what was pushed. The
+# deployment changes exactly when the image's content does.
+provider "imagebuild" {
+  cluster {
+    name = "prod"
+    registry {
+      host = "registry.example.com"
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "web" {
+  ref     = "web"
+  context = "${path.module}/web"
+  cluster = "prod" # status.ref becomes registry.example.com/web:tf-<16 hex>, pushed
+}
+
+resource "kubernetes_deployment" "web" {
+  metadata { name = "web" }
+  spec {
+    selector { match_labels = { app = "web" } }
+    template {
+      metadata { labels = { app = "web" } }
+      spec {
+        container {
+          name  = "web"
+          image = imagebuild_docker_image.web.status.ref
+        }
+      }
+    }
+  }
+}
