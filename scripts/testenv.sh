@@ -4,17 +4,26 @@
 #     . scripts/testenv.sh || exit 1
 #
 # It makes sure that a Docker Engine answers, the Debian packages the tests use
-# are installed, a local base image and a local registry exist, and a Terraform
+# are installed, a local base image and two local registries exist, and a Terraform
 # CLI is available, then exports:
 #
-#   IMAGEBUILD_TEST_BASE_IMAGE           base image in the engine (never pulled)
-#   IMAGEBUILD_TEST_REGISTRY             host:port of a plain-HTTP registry on 127.0.0.1
-#   IMAGEBUILD_TEST_REGISTRY_BASE_IMAGE  the base image, pushed to that registry
-#   TF_ACC_TERRAFORM_PATH, PATH          the Terraform CLI (its dir first on PATH)
+#   IMAGEBUILD_TEST_BASE_IMAGE             base image in the engine (never pulled)
+#   IMAGEBUILD_TEST_REGISTRY               host:port of a plain-HTTP registry on 127.0.0.1
+#   IMAGEBUILD_TEST_REGISTRY_BASE_IMAGE    the base image, pushed to that registry
+#   IMAGEBUILD_TEST_TLS_REGISTRY           host:port of a second registry on 127.0.0.1, with TLS and
+#                                          htpasswd auth; the base image is pushed to it too, as
+#                                          $IMAGEBUILD_TEST_TLS_REGISTRY/imagebuild-test/busybox:latest
+#   IMAGEBUILD_TEST_TLS_REGISTRY_USER      its user and password; no credentials for it are left
+#   IMAGEBUILD_TEST_TLS_REGISTRY_PASSWORD  in the Docker config
+#   IMAGEBUILD_TEST_TLS_REGISTRY_CA        the CA that signed its certificate (also installed as
+#                                          /etc/docker/certs.d/HOST:PORT/ca.crt)
+#   TF_ACC_TERRAFORM_PATH, PATH            the Terraform CLI (its dir first on PATH)
 #
 # Every step is idempotent and cheap when already done. Settings:
-#   IMAGEBUILD_TEST_STATE          state dir (logs, registry data); default /tmp/imagebuild-testenv
-#   IMAGEBUILD_TEST_REGISTRY_PORT  registry port; default 5055
+#   IMAGEBUILD_TEST_STATE              state dir (logs, registry data, TLS keys, password);
+#                                      default /tmp/imagebuild-testenv
+#   IMAGEBUILD_TEST_REGISTRY_PORT      registry port; default 5055
+#   IMAGEBUILD_TEST_TLS_REGISTRY_PORT  TLS registry port; default 5056
 #
 # The work runs in a child bash with `set -euo pipefail`, which prints the
 # exports for the sourcing shell to eval. A function body would not do: errexit
@@ -25,6 +34,7 @@ _testenv_setup() {
   set -euo pipefail
   local state="${IMAGEBUILD_TEST_STATE:-/tmp/imagebuild-testenv}"
   local port="${IMAGEBUILD_TEST_REGISTRY_PORT:-5055}"
+  local tport="${IMAGEBUILD_TEST_TLS_REGISTRY_PORT:-5056}"
   local base=imagebuild-test/busybox:latest
   local here i st sudo=
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -126,6 +136,130 @@ EOF
     { cat "$state/push.log" >&2; die "could not push $pushed: is $reg reachable from the engine, and an insecure registry?"; }
   say "registry: pushed $pushed"
 
+  # TLS registry: a second docker-registry, with TLS (our own CA) and htpasswd
+  # auth. Key material, password and htpasswd are made once, kept in $state/tls.
+  local treg="127.0.0.1:$tport" tls="$state/tls" tuser=imagebuild tpw made='' tmsg=''
+  mkdir -p "$tls"
+  chmod 700 "$tls"
+  if ! { [ -s "$tls/ca.key" ] && [ -s "$tls/server.key" ] &&
+         openssl verify -CAfile "$tls/ca.crt" "$tls/server.crt" >/dev/null 2>&1 &&
+         openssl x509 -checkend 86400 -noout -in "$tls/server.crt" >/dev/null 2>&1; }; then
+    cat >"$tls/openssl.cnf" <<'EOF'
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = imagebuild-testenv
+[ca]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1, DNS:localhost
+authorityKeyIdentifier = keyid
+EOF
+    local ossl=(openssl req -config "$tls/openssl.cnf" -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes)
+    { "${ossl[@]}" -x509 -days 3650 -extensions ca -subj "/CN=imagebuild-testenv CA" \
+        -keyout "$tls/ca.key" -out "$tls/ca.crt" &&
+      "${ossl[@]}" -subj "/CN=localhost" -keyout "$tls/server.key" -out "$tls/server.csr" &&
+      openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.crt" -CAkey "$tls/ca.key" -CAcreateserial \
+        -days 825 -extfile "$tls/openssl.cnf" -extensions server -out "$tls/server.crt"; } \
+      >"$state/tls-openssl.log" 2>&1 ||
+      { cat "$state/tls-openssl.log" >&2; die "openssl could not make the TLS registry's CA and certificate"; }
+    chmod 600 "$tls/ca.key" "$tls/server.key"
+    rm -f "$tls/server.csr" "$tls/ca.srl"
+    made="new CA and certificate"
+  fi
+  [ -s "$tls/password" ] || { openssl rand -hex 16 >"$tls/password"; chmod 600 "$tls/password"; }
+  tpw=$(cat "$tls/password")
+  # bcrypt; -i reads the password from stdin (same as -Bbn, without argv).
+  printf '%s\n' "$tpw" | htpasswd -vi "$tls/htpasswd" "$tuser" >/dev/null 2>&1 ||
+    printf '%s\n' "$tpw" | htpasswd -niB "$tuser" >"$tls/htpasswd" 2>/dev/null ||
+    die "htpasswd could not write $tls/htpasswd"
+
+  # Answering means: the CA verifies it, no credentials gives 401, ours 200.
+  tls_codes() {
+    local a b
+    a=$(curl -sS -o /dev/null -w '%{http_code}' --cacert "$tls/ca.crt" "https://$treg/v2/" 2>/dev/null) || true
+    b=$(printf 'user = "%s:%s"\n' "$tuser" "$tpw" | curl -sS -o /dev/null -w '%{http_code}' -K - \
+      --cacert "$tls/ca.crt" "https://$treg/v2/" 2>/dev/null) || true
+    echo "${a:-000} ${b:-000}"
+  }
+  if [ "$(tls_codes)" = "401 200" ]; then
+    tmsg="$treg answering${made:+ ($made)}"
+  else
+    # A stale instance of ours (older certificate or htpasswd: both are read at
+    # start only) is replaced; anything else on the port is an error below.
+    local pid=
+    pid=$(cat "$state/tls-registry.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
+         grep -qF "docker-registry serve $state/tls-registry.yml"; then
+      kill "$pid"
+      for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    mkdir -p "$state/tls-registry-data"
+    cat >"$state/tls-registry.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $state/tls-registry-data
+  delete:
+    enabled: true
+http:
+  addr: $treg
+  secret: imagebuild-testenv-tls
+  tls:
+    certificate: $tls/server.crt
+    key: $tls/server.key
+auth:
+  htpasswd:
+    realm: imagebuild-testenv
+    path: $tls/htpasswd
+EOF
+    setsid nohup docker-registry serve "$state/tls-registry.yml" >>"$state/tls-registry.log" 2>&1 </dev/null &
+    pid=$!
+    echo "$pid" >"$state/tls-registry.pid"
+    for i in $(seq 50); do  # up to 10 s; stop early if it died (e.g. port taken)
+      { [ "$(tls_codes)" = "401 200" ] || ! kill -0 "$pid" 2>/dev/null; } && break
+      sleep 0.2
+    done
+    [ "$(tls_codes)" = "401 200" ] ||
+      { tail -n 20 "$state/tls-registry.log" >&2
+        die "TLS registry on $treg did not answer 401/200 (without/with credentials) over TLS with $tls/ca.crt; got $(tls_codes) (log: $state/tls-registry.log)"; }
+    tmsg="started on $treg (${made:+$made, }pid $pid, log: $state/tls-registry.log)"
+  fi
+
+  # The engine's trust for it. Engine pushes and pulls treat 127.0.0.0/8 as an
+  # insecure registry (TLS not verified, certs.d not read), but BuildKit (FROM
+  # in builds) reads certs.d, with no daemon restart.
+  local certsd="/etc/docker/certs.d/$treg"
+  if ! cmp -s "$tls/ca.crt" "$certsd/ca.crt"; then
+    $sudo mkdir -p "$certsd"
+    $sudo cp "$tls/ca.crt" "$certsd/ca.crt"
+  fi
+
+  # Tests start with no stored credentials for it.
+  local dcfg="${DOCKER_CONFIG:-$HOME/.docker}/config.json"
+  ! grep -qF "$treg\"" "$dcfg" 2>/dev/null ||
+    die "$dcfg has an entry for $treg; the tests need none: run 'docker logout $treg'"
+
+  # Proves the engine can log in and push, with a throwaway Docker config.
+  local tpushed="$treg/$base" dc ok=
+  dc=$(mktemp -d "$state/docker-config.XXXXXX")
+  if printf '%s\n' "$tpw" | DOCKER_CONFIG=$dc docker login -u "$tuser" --password-stdin "$treg" >"$state/tls-push.log" 2>&1 &&
+     docker tag "$base" "$tpushed" &&
+     DOCKER_CONFIG=$dc docker push -q "$tpushed" >>"$state/tls-push.log" 2>&1; then
+    ok=1
+  fi
+  rm -rf "$dc"
+  [ -n "$ok" ] || { cat "$state/tls-push.log" >&2; die "could not log in to $treg and push $tpushed"; }
+  say "tls registry: $tmsg, user $tuser, pushed $tpushed"
+
   # Terraform CLI (from PATH, or built once and cached).
   local tf
   tf=$("$here/terraform-path.sh") || die "no Terraform CLI (see scripts/terraform-path.sh)"
@@ -140,6 +274,10 @@ EOF
     IMAGEBUILD_TEST_BASE_IMAGE "$base" \
     IMAGEBUILD_TEST_REGISTRY "$reg" \
     IMAGEBUILD_TEST_REGISTRY_BASE_IMAGE "$pushed" \
+    IMAGEBUILD_TEST_TLS_REGISTRY "$treg" \
+    IMAGEBUILD_TEST_TLS_REGISTRY_USER "$tuser" \
+    IMAGEBUILD_TEST_TLS_REGISTRY_PASSWORD "$tpw" \
+    IMAGEBUILD_TEST_TLS_REGISTRY_CA "$tls/ca.crt" \
     TF_ACC_TERRAFORM_PATH "$tf" \
     PATH "$path"
 }

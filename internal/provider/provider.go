@@ -219,3 +219,16 @@ func (p *imagebuildProvider) Resources(_ context.Context) []func() resource.Reso
 func (p *imagebuildProvider) DataSources(_ context.Context) []func() datasource.DataSource {
 	return nil
 }
+
+// providerDataOf is what Configure handed the resources; nil before the
+// provider is configured (e.g. during validate).
+func providerDataOf(req resource.ConfigureRequest, resp *resource.ConfigureResponse) *providerData {
+	if req.ProviderData == nil {
+		return nil
+	}
+	data, ok := req.ProviderData.(*providerData)
+	if !ok {
+		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("got %T; this is a bug in the provider", req.ProviderData))
+	}
+	return data
+}
