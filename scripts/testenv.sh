@@ -191,17 +191,18 @@ EOF
   if [ "$(tls_codes)" = "401 200" ]; then
     tmsg="$treg answering${made:+ ($made)}"
   else
-    # A stale instance of ours (older certificate or htpasswd: both are read at
-    # start only) is replaced; anything else on the port is an error below.
+    # A stale instance of ours (an older certificate: it is read at start only;
+    # htpasswd is reread when it changes) is replaced; anything else on the
+    # port is an error below.
     local pid=
-    pid=$(cat "$state/tls-registry.pid" 2>/dev/null || true)
-    if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" |
-         grep -qF "docker-registry serve $state/tls-registry.yml"; then
+    local tcfg="$state/tls-registry-$tport.yml"  # per port: names the instance
+    pid=$(cat "$state/tls-registry-$tport.pid" 2>/dev/null || true)
+    if [ -n "$pid" ] && tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "docker-registry serve $tcfg"; then
       kill "$pid"
       for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     mkdir -p "$state/tls-registry-data"
-    cat >"$state/tls-registry.yml" <<EOF
+    cat >"$tcfg" <<EOF
 version: 0.1
 log:
   level: warn
@@ -221,9 +222,9 @@ auth:
     realm: imagebuild-testenv
     path: $tls/htpasswd
 EOF
-    setsid nohup docker-registry serve "$state/tls-registry.yml" >>"$state/tls-registry.log" 2>&1 </dev/null &
+    setsid nohup docker-registry serve "$tcfg" >>"$state/tls-registry.log" 2>&1 </dev/null &
     pid=$!
-    echo "$pid" >"$state/tls-registry.pid"
+    echo "$pid" >"$state/tls-registry-$tport.pid"
     for i in $(seq 50); do  # up to 10 s; stop early if it died (e.g. port taken)
       { [ "$(tls_codes)" = "401 200" ] || ! kill -0 "$pid" 2>/dev/null; } && break
       sleep 0.2
@@ -234,9 +235,12 @@ EOF
     tmsg="started on $treg (${made:+$made, }pid $pid, log: $state/tls-registry.log)"
   fi
 
-  # The engine's trust for it. Engine pushes and pulls treat 127.0.0.0/8 as an
-  # insecure registry (TLS not verified, certs.d not read), but BuildKit (FROM
-  # in builds) reads certs.d, with no daemon restart.
+  # The CA for Docker, in certs.d (read per request; no dockerd restart). Note:
+  # 127.0.0.0/8 is an implicit insecure registry, so the engine's own logins,
+  # pulls and pushes do not verify its certificate (and without credentials a
+  # pull falls back to plain HTTP: "connection reset by peer"); dockerd 20.10's
+  # BuildKit lists certs.d only at start and speaks plain HTTP to loopback
+  # registries, so there a build cannot take FROM images from this registry.
   local certsd="/etc/docker/certs.d/$treg"
   if ! cmp -s "$tls/ca.crt" "$certsd/ca.crt"; then
     $sudo mkdir -p "$certsd"

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net/http"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -217,4 +219,101 @@ resource "imagebuild_docker_image" "test" {
 			ExpectError: regexp.MustCompile(`(?s)Unknown cluster.*"staging"`),
 		}},
 	})
+}
+
+// tlsRegistry is the registry with TLS and htpasswd auth that
+// scripts/testenv.sh starts; the engine trusts its CA through certs.d.
+type tlsRegistry struct {
+	host, user, password string
+}
+
+func requireTLSRegistry(t *testing.T) tlsRegistry {
+	t.Helper()
+	r := tlsRegistry{
+		host:     os.Getenv("IMAGEBUILD_TEST_TLS_REGISTRY"),
+		user:     os.Getenv("IMAGEBUILD_TEST_TLS_REGISTRY_USER"),
+		password: os.Getenv("IMAGEBUILD_TEST_TLS_REGISTRY_PASSWORD"),
+	}
+	if r.host == "" || r.user == "" || r.password == "" {
+		t.Fatal("IMAGEBUILD_TEST_TLS_REGISTRY, _USER and _PASSWORD are not set: run the tests with `make test`")
+	}
+	return r
+}
+
+func tlsRegistryConfig(reg tlsRegistry, auth, repo, ctxDir string) string {
+	return fmt.Sprintf(`
+provider "imagebuild" {
+  %s
+  cluster {
+    name = "secure"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "secure"
+}`, auth, reg.host, repo, ctxDir)
+}
+
+func TestAccDockerImage_pushWithRegistryAuth(t *testing.T) {
+	env := requireTestEnv(t)
+	reg := requireTLSRegistry(t)
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no stored logins
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo secure > /s.txt\n", env.BaseImage)})
+	auth := func(password string) string {
+		return fmt.Sprintf("registry_auth {\n    address  = %q\n    username = %q\n    password = %q\n  }", reg.host, reg.user, password)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      tlsRegistryConfig(reg, auth("wrong-password"), uniqueRepo(t)+"-denied", ctxDir),
+				ExpectError: regexp.MustCompile(`(?s)pushing.*to\s+registry\s+` + regexp.QuoteMeta(reg.host) + `.*credentials`),
+			},
+			{
+				Config: tlsRegistryConfig(reg, auth(reg.password), uniqueRepo(t), ctxDir),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(reg.host)+"/")),
+					resource.TestMatchResourceAttr(testImage, "repo_digest", regexp.MustCompile(`@sha256:[0-9a-f]{64}$`)),
+					checkPasswordAbsent(testImage, reg.password),
+				),
+			},
+		},
+	})
+}
+
+func TestAccDockerImage_pushWithDockerConfigCredentials(t *testing.T) {
+	env := requireTestEnv(t)
+	reg := requireTLSRegistry(t)
+	configDir := t.TempDir()
+	token := base64.StdEncoding.EncodeToString([]byte(reg.user + ":" + reg.password))
+	writeFile(t, filepath.Join(configDir, "config.json"), fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg.host, token))
+	t.Setenv("DOCKER_CONFIG", configDir)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo from-config > /s.txt\n", env.BaseImage)})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: tlsRegistryConfig(reg, "", uniqueRepo(t), ctxDir),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestMatchResourceAttr(testImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(reg.host)+`/.*@sha256:[0-9a-f]{64}$`)),
+				resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{"name": "docker push"}),
+			),
+		}},
+	})
+}
+
+// checkPasswordAbsent checks that the registry password is nowhere in state.
+func checkPasswordAbsent(name, password string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		for _, rs := range s.RootModule().Resources {
+			if strings.Contains(fmt.Sprint(rs.Primary.Attributes), password) {
+				return fmt.Errorf("the registry password is in the state of %s", name)
+			}
+		}
+		return nil
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -56,7 +57,7 @@ func (c *Credentials) For(host string) (clitypes.AuthConfig, error) {
 			return clitypes.AuthConfig{Username: cred.Username, Password: cred.Password, ServerAddress: host}, nil
 		}
 	}
-	c.once.Do(func() { c.config = config.LoadDefaultConfigFile(io.Discard) })
+	c.once.Do(func() { c.config = loadDockerConfig() })
 	key := host
 	if isDockerHub(normalizeHost(host)) {
 		key = dockerHubConfigKey
@@ -66,6 +67,18 @@ func (c *Credentials) For(host string) (clitypes.AuthConfig, error) {
 		return clitypes.AuthConfig{}, fmt.Errorf("reading credentials for registry %s from the Docker config file (%s): %w", host, c.config.Filename, err)
 	}
 	return auth, nil
+}
+
+// loadDockerConfig reads the Docker CLI's config file. DOCKER_CONFIG is read
+// here, not through config.Dir, which remembers the first value it saw for
+// the life of the process.
+func loadDockerConfig() *configfile.ConfigFile {
+	if dir := os.Getenv("DOCKER_CONFIG"); dir != "" {
+		if cfg, err := config.Load(dir); err == nil {
+			return cfg
+		}
+	}
+	return config.LoadDefaultConfigFile(io.Discard)
 }
 
 // BuildKitProvider answers BuildKit's credential requests (pull, cache_from)
