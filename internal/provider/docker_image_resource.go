@@ -121,7 +121,8 @@ func (r *dockerImageResource) Schema(ctx context.Context, _ resource.SchemaReque
 				Description: "Always pull a newer version of base images, as `--pull`.",
 			},
 			"secrets": stringListAttribute("Secrets for `RUN --mount=type=secret`, as `--secret`: `id=NAME,src=PATH`, `id=NAME,env=VARIABLE` "+
-				"or `id=NAME` (the variable or file named NAME). Only the specs are stored, never the values.", secretValidator()),
+				"or `id=NAME` (the variable or file named NAME). Only the specs are stored, never the values; as with `docker build`, "+
+				"a new secret value alone does not rebuild the image.", secretValidator()),
 			"ssh_agent_configs": stringListAttribute("SSH agents or keys for `RUN --mount=type=ssh`, as `--ssh`: `default` "+
 				"(the agent at `$SSH_AUTH_SOCK`), `ID`, or `ID=PATH[,PATH]` (agent sockets or private keys).", sshValidator()),
 			"target": schema.StringAttribute{
