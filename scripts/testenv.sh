@@ -45,7 +45,7 @@ _testenv_setup() {
 
   # Debian packages. Try without `apt-get update` first: it is slow and other
   # configured repositories may be unreachable (so its failure is tolerated).
-  local pkgs=(busybox-static docker-registry apache2-utils openssh-client) missing=()
+  local pkgs=(busybox-static docker-registry apache2-utils openssh-client openssl curl) missing=()
   for i in "${pkgs[@]}"; do
     st=$(dpkg-query -W -f='${Status}' "$i" 2>/dev/null || true)
     [[ $st == *" ok installed" ]] || missing+=("$i")
