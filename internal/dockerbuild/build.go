@@ -149,18 +149,19 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 	return b.readStream(ctx, resp.Body, opts.LogLine)
 }
 
-// engineError explains a refused build request; a session that failed first
-// (say, an unreadable secret) is the more useful cause.
+// engineError explains a refused build request. An unreachable engine is
+// said first; otherwise a session that failed first (say, an unreadable
+// secret) is the more useful cause.
 func (b *Builder) engineError(err error, sessionErr <-chan error) error {
+	if client.IsErrConnectionFailed(err) {
+		return fmt.Errorf("cannot reach the Docker engine at %s: %w (check that dockerd is running and that the provider's host points at it)", b.host, err)
+	}
 	select {
 	case serr := <-sessionErr:
 		if serr != nil {
 			return fmt.Errorf("build session with the Docker engine at %s: %w", b.host, serr)
 		}
 	default:
-	}
-	if client.IsErrConnectionFailed(err) {
-		return fmt.Errorf("cannot reach the Docker engine at %s: %w (check that dockerd is running and that the provider's host points at it)", b.host, err)
 	}
 	return fmt.Errorf("build request to the Docker engine at %s: %w", b.host, err)
 }

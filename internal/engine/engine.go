@@ -3,7 +3,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -83,19 +82,6 @@ func (e *Engine) newClient() (*client.Client, error) {
 		return nil, fmt.Errorf("Docker engine at %s: %w", e.config.Host, err)
 	}
 	return c, nil
-}
-
-// Ping checks that the engine answers, with an error that names the host and
-// says what to check.
-func (e *Engine) Ping(ctx context.Context) error {
-	c, err := e.Client()
-	if err != nil {
-		return err
-	}
-	if _, err := c.Ping(ctx); err != nil {
-		return e.Wrap(err)
-	}
-	return nil
 }
 
 // Wrap names the engine's host in err, with a hint when it is unreachable.

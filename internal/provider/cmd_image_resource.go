@@ -142,19 +142,11 @@ func (r *cmdImageResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 
 func tagValidator() validator.String {
 	return stringCheck{"tag", func(tag string) error {
-		if _, err := reference.WithTag(reference.TrimNamed(mustNamed("example")), tag); err != nil {
+		if tag == "" || reference.TagRegexp.FindString(tag) != tag {
 			return fmt.Errorf("%q is not a valid tag: write up to 128 letters, digits, '_', '.' and '-', not starting with '.' or '-'", tag)
 		}
 		return nil
 	}}
-}
-
-func mustNamed(s string) reference.Named {
-	n, err := reference.ParseNormalizedNamed(s)
-	if err != nil {
-		panic(err)
-	}
-	return n
 }
 
 func directoryValidator() validator.String {
