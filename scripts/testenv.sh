@@ -17,6 +17,13 @@
 #   IMAGEBUILD_TEST_TLS_REGISTRY_PASSWORD  in the Docker config
 #   IMAGEBUILD_TEST_TLS_REGISTRY_CA        the CA that signed its certificate (also installed as
 #                                          /etc/docker/certs.d/HOST:PORT/ca.crt)
+#   IMAGEBUILD_TEST_AUTH_REGISTRY          host:port of a third registry: plain HTTP with the same
+#                                          htpasswd (BuildKit in dockerd 20.10 can take FROM images
+#                                          with credentials from it, not from the TLS one); the
+#                                          base image is pushed to it as HOST:PORT/imagebuild-test/busybox:latest
+#   IMAGEBUILD_TEST_SSH_HOST               ssh://USER@127.0.0.1:PORT, an sshd of our own whose user
+#   IMAGEBUILD_TEST_SSH_KEY                can run `docker`, and the private key it accepts (host key
+#                                          not in known_hosts: pass -o StrictHostKeyChecking=no)
 #   TF_ACC_TERRAFORM_PATH, PATH            the Terraform CLI (its dir first on PATH)
 #
 # Every step is idempotent and cheap when already done. Settings:
@@ -24,6 +31,8 @@
 #                                      default /tmp/imagebuild-testenv
 #   IMAGEBUILD_TEST_REGISTRY_PORT      registry port; default 5055
 #   IMAGEBUILD_TEST_TLS_REGISTRY_PORT  TLS registry port; default 5056
+#   IMAGEBUILD_TEST_AUTH_REGISTRY_PORT auth registry port; default 5057
+#   IMAGEBUILD_TEST_SSH_PORT           sshd port; default 2222
 #
 # The work runs in a child bash with `set -euo pipefail`, which prints the
 # exports for the sourcing shell to eval. A function body would not do: errexit
@@ -35,6 +44,8 @@ _testenv_setup() {
   local state="${IMAGEBUILD_TEST_STATE:-/tmp/imagebuild-testenv}"
   local port="${IMAGEBUILD_TEST_REGISTRY_PORT:-5055}"
   local tport="${IMAGEBUILD_TEST_TLS_REGISTRY_PORT:-5056}"
+  local aport="${IMAGEBUILD_TEST_AUTH_REGISTRY_PORT:-5057}"
+  local sport="${IMAGEBUILD_TEST_SSH_PORT:-2222}"
   local base=imagebuild-test/busybox:latest
   local here i st sudo=
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -45,7 +56,7 @@ _testenv_setup() {
 
   # Debian packages. Try without `apt-get update` first: it is slow and other
   # configured repositories may be unreachable (so its failure is tolerated).
-  local pkgs=(busybox-static docker-registry apache2-utils openssh-client openssl curl) missing=()
+  local pkgs=(busybox-static docker-registry apache2-utils openssh-client openssh-server openssl curl) missing=()
   for i in "${pkgs[@]}"; do
     st=$(dpkg-query -W -f='${Status}' "$i" 2>/dev/null || true)
     [[ $st == *" ok installed" ]] || missing+=("$i")
@@ -252,17 +263,102 @@ EOF
   ! grep -qF "$treg\"" "$dcfg" 2>/dev/null ||
     die "$dcfg has an entry for $treg; the tests need none: run 'docker logout $treg'"
 
-  # Proves the engine can log in and push, with a throwaway Docker config.
-  local tpushed="$treg/$base" dc ok=
-  dc=$(mktemp -d "$state/docker-config.XXXXXX")
-  if printf '%s\n' "$tpw" | DOCKER_CONFIG=$dc docker login -u "$tuser" --password-stdin "$treg" >"$state/tls-push.log" 2>&1 &&
-     docker tag "$base" "$tpushed" &&
-     DOCKER_CONFIG=$dc docker push -q "$tpushed" >>"$state/tls-push.log" 2>&1; then
-    ok=1
+  # Proves the engine can log in to registry $1 and push the base image there
+  # as $1/$base, with a throwaway Docker config; output goes to log $2.
+  login_and_push() {
+    local dc ok=
+    dc=$(mktemp -d "$state/docker-config.XXXXXX")
+    if printf '%s\n' "$tpw" | DOCKER_CONFIG=$dc docker login -u "$tuser" --password-stdin "$1" >"$2" 2>&1 &&
+       docker tag "$base" "$1/$base" &&
+       DOCKER_CONFIG=$dc docker push -q "$1/$base" >>"$2" 2>&1; then
+      ok=1
+    fi
+    rm -rf "$dc"
+    [ -n "$ok" ] || { cat "$2" >&2; die "could not log in to $1 and push $1/$base"; }
+  }
+  login_and_push "$treg" "$state/tls-push.log"
+  say "tls registry: $tmsg, user $tuser, pushed $treg/$base"
+
+  # Auth registry: plain HTTP (so BuildKit in dockerd 20.10 can pull from it)
+  # with the TLS registry's htpasswd, for builds whose FROM needs credentials.
+  local areg="127.0.0.1:$aport" acfg="$state/auth-registry-$aport.yml"
+  auth_codes() {
+    local a b
+    a=$(curl -sS -o /dev/null -w '%{http_code}' "http://$areg/v2/" 2>/dev/null) || true
+    b=$(printf 'user = "%s:%s"\n' "$tuser" "$tpw" | curl -sS -o /dev/null -w '%{http_code}' -K - \
+      "http://$areg/v2/" 2>/dev/null) || true
+    echo "${a:-000} ${b:-000}"
+  }
+  if [ "$(auth_codes)" = "401 200" ]; then
+    say "auth registry: $areg answering"
+  else
+    mkdir -p "$state/auth-registry-data"
+    cat >"$acfg" <<EOF
+version: 0.1
+log:
+  level: warn
+storage:
+  filesystem:
+    rootdirectory: $state/auth-registry-data
+http:
+  addr: $areg
+  secret: imagebuild-testenv-auth
+auth:
+  htpasswd:
+    realm: imagebuild-testenv-auth
+    path: $tls/htpasswd
+EOF
+    setsid nohup docker-registry serve "$acfg" >>"$state/auth-registry.log" 2>&1 </dev/null &
+    local apid=$!
+    for i in $(seq 50); do  # up to 10 s; stop early if it died (e.g. port taken)
+      { [ "$(auth_codes)" = "401 200" ] || ! kill -0 "$apid" 2>/dev/null; } && break
+      sleep 0.2
+    done
+    [ "$(auth_codes)" = "401 200" ] ||
+      { tail -n 20 "$state/auth-registry.log" >&2
+        die "auth registry on $areg did not answer 401/200 (without/with credentials); got $(auth_codes) (log: $state/auth-registry.log)"; }
+    say "auth registry: started on $areg (pid $apid, log: $state/auth-registry.log)"
   fi
-  rm -rf "$dc"
-  [ -n "$ok" ] || { cat "$state/tls-push.log" >&2; die "could not log in to $treg and push $tpushed"; }
-  say "tls registry: $tmsg, user $tuser, pushed $tpushed"
+  login_and_push "$areg" "$state/auth-push.log"
+  say "auth registry: pushed $areg/$base"
+
+  # sshd on loopback with its own host key and authorized key, for ssh:// engine
+  # hosts (docker/cli's connection helper runs `ssh ... docker system dial-stdio`).
+  local ssh="$state/ssh" user
+  user=$(id -un)
+  mkdir -p "$ssh"
+  chmod 700 "$ssh"
+  [ -s "$ssh/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$ssh/host_ed25519" </dev/null
+  [ -s "$ssh/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -f "$ssh/id_ed25519" </dev/null
+  cp "$ssh/id_ed25519.pub" "$ssh/authorized_keys"
+  local sshopts=(-i "$ssh/id_ed25519" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no
+    -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes -p "$sport")
+  if ssh "${sshopts[@]}" "$user@127.0.0.1" docker version >/dev/null 2>&1; then
+    say "sshd: 127.0.0.1:$sport answering"
+  else
+    cat >"$ssh/sshd_config" <<EOF
+ListenAddress 127.0.0.1:$sport
+HostKey $ssh/host_ed25519
+AuthorizedKeysFile $ssh/authorized_keys
+PidFile $ssh/sshd.pid
+StrictModes no
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+UsePAM no
+EOF
+    $sudo mkdir -p /run/sshd
+    # sshd daemonizes itself (and needs an absolute path to re-exec).
+    /usr/sbin/sshd -f "$ssh/sshd_config" -E "$state/sshd.log" ||
+      { tail -n 20 "$state/sshd.log" >&2; die "sshd did not start on 127.0.0.1:$sport (log: $state/sshd.log)"; }
+    for i in $(seq 25); do
+      ssh "${sshopts[@]}" "$user@127.0.0.1" docker version >/dev/null 2>&1 && break
+      sleep 0.2
+    done
+    ssh "${sshopts[@]}" "$user@127.0.0.1" docker version >/dev/null 2>&1 ||
+      { tail -n 20 "$state/sshd.log" >&2; die "cannot run 'docker version' through sshd on 127.0.0.1:$sport (log: $state/sshd.log)"; }
+    say "sshd: started on 127.0.0.1:$sport (log: $state/sshd.log)"
+  fi
 
   # Terraform CLI (from PATH, or built once and cached).
   local tf
@@ -282,6 +378,9 @@ EOF
     IMAGEBUILD_TEST_TLS_REGISTRY_USER "$tuser" \
     IMAGEBUILD_TEST_TLS_REGISTRY_PASSWORD "$tpw" \
     IMAGEBUILD_TEST_TLS_REGISTRY_CA "$tls/ca.crt" \
+    IMAGEBUILD_TEST_AUTH_REGISTRY "$areg" \
+    IMAGEBUILD_TEST_SSH_HOST "ssh://$user@127.0.0.1:$sport" \
+    IMAGEBUILD_TEST_SSH_KEY "$ssh/id_ed25519" \
     TF_ACC_TERRAFORM_PATH "$tf" \
     PATH "$path"
 }

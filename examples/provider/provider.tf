@@ -8,7 +8,8 @@ terraform {
 
 # With no arguments the provider uses DOCKER_HOST, else the local socket.
 provider "imagebuild" {
-  # host = "ssh://builder@build-host.example.com"
+  # host     = "ssh://builder@build-host.example.com"
+  # ssh_opts = ["-i", "~/.ssh/builder", "-o", "StrictHostKeyChecking=accept-new"]
 
   registry_auth {
     address  = "registry.example.com"
@@ -22,6 +23,16 @@ provider "imagebuild" {
     arch = "arm64"
     registry {
       host = "registry.example.com"
+    }
+  }
+
+  # A KIND cluster with a local registry: pushed to localhost:5001, pulled by
+  # the nodes as kind-registry:5000 (use the resources' cluster_ref).
+  cluster {
+    name = "kind"
+    registry {
+      host              = "localhost:5001"
+      host_from_cluster = "kind-registry:5000"
     }
   }
 }

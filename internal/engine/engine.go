@@ -17,6 +17,8 @@ import (
 type Config struct {
 	Host     string
 	CertPath string
+	// SSHOpts are extra arguments for the ssh command behind ssh:// hosts.
+	SSHOpts []string
 }
 
 // Engine hands out one shared API client, created on first use.
@@ -60,7 +62,7 @@ func (e *Engine) Client() (*client.Client, error) {
 
 func (e *Engine) newClient() (*client.Client, error) {
 	opts := []client.Opt{client.WithAPIVersionNegotiation()}
-	helper, err := connhelper.GetConnectionHelper(e.config.Host)
+	helper, err := connhelper.GetConnectionHelperWithSSHOpts(e.config.Host, e.config.SSHOpts)
 	if err != nil {
 		return nil, fmt.Errorf("Docker engine host %q: %w", e.config.Host, err)
 	}

@@ -62,6 +62,18 @@ func ForRegistry(repo reference.Named, registryHost string) (reference.Named, er
 	return moved, nil
 }
 
+// AsSeenFromCluster renames ref, pushed to registryHost, to the host the
+// cluster pulls it from (a KIND node reaches "localhost:5001" as
+// "kind-registry:5000"). Refs in other registries, or an empty
+// hostFromCluster, are returned as they are.
+func AsSeenFromCluster(ref, registryHost, hostFromCluster string) string {
+	rest, ok := strings.CutPrefix(ref, registryHost+"/")
+	if registryHost == "" || hostFromCluster == "" || !ok {
+		return ref
+	}
+	return hostFromCluster + "/" + rest
+}
+
 // ImmutableTag is the content-addressed tag of an image: "tf-" and the first
 // 16 hex digits of its ID.
 func ImmutableTag(imageID string) (string, error) {

@@ -60,6 +60,7 @@ type cmdImageModel struct {
 	Status            types.Object   `tfsdk:"status"`
 	ImageID           types.String   `tfsdk:"image_id"`
 	RepoDigest        types.String   `tfsdk:"repo_digest"`
+	ClusterRef        types.String   `tfsdk:"cluster_ref"`
 	InputDigest       types.String   `tfsdk:"input_digest"`
 }
 
@@ -132,6 +133,7 @@ func (r *cmdImageResource) Schema(ctx context.Context, _ resource.SchemaRequest,
 			"status":       statusSchema(false),
 			"image_id":     schema.StringAttribute{Computed: true, Description: "ID of the built image; null in `remote` mode."},
 			"repo_digest":  schema.StringAttribute{Computed: true, Description: "Registry digest reference of the pushed image, once pushed."},
+			"cluster_ref":  clusterRefAttribute(),
 			"input_digest": schema.StringAttribute{Computed: true, Description: "Digest of everything that determines the build; a change rebuilds the image."},
 		},
 		Blocks: map[string]schema.Block{
@@ -262,7 +264,7 @@ func (r *cmdImageResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		// The previous image is still there: keep pointing at it, with the
 		// error recorded so that the next plan rebuilds.
-		plan.ID, plan.ImageID, plan.RepoDigest = state.ID, state.ImageID, state.RepoDigest
+		plan.ID, plan.ImageID, plan.RepoDigest, plan.ClusterRef = state.ID, state.ImageID, state.RepoDigest, state.ClusterRef
 		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &plan.Status, state.Status, false)...)
 	} else if old := r.localRef(ctx, &state); old != "" && old != r.localRef(ctx, &plan) {
 		if err := r.data.engine.Untag(ctx, old); err != nil {
@@ -364,11 +366,13 @@ func (r *cmdImageResource) build(ctx context.Context, plan *cmdImageModel, reaso
 	if buildErr != nil {
 		plan.ID = types.StringValue(reference.FamiliarName(spec.ClusterRepo))
 		plan.ImageID = types.StringNull()
+		plan.ClusterRef = types.StringNull()
 		diags.AddError("Image build command failed", buildErr.Error())
 		return true
 	}
 	plan.ID = types.StringValue(result.Ref)
 	plan.ImageID = optionalString(result.ImageID)
+	plan.ClusterRef = r.data.clusters[plan.Cluster.ValueString()].refFromCluster(result.Ref)
 	return true
 }
 

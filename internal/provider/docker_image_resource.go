@@ -68,6 +68,7 @@ type dockerImageModel struct {
 	Status             types.Object   `tfsdk:"status"`
 	ImageID            types.String   `tfsdk:"image_id"`
 	RepoDigest         types.String   `tfsdk:"repo_digest"`
+	ClusterRef         types.String   `tfsdk:"cluster_ref"`
 	InputDigest        types.String   `tfsdk:"input_digest"`
 }
 
@@ -137,6 +138,7 @@ func (r *dockerImageResource) Schema(ctx context.Context, _ resource.SchemaReque
 			"status":       statusSchema(true),
 			"image_id":     schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`)."},
 			"repo_digest":  schema.StringAttribute{Computed: true, Description: "Registry digest reference of the pushed image, once pushed."},
+			"cluster_ref":  clusterRefAttribute(),
 			"input_digest": schema.StringAttribute{Computed: true, Description: "Digest of everything that determines the build; a change rebuilds the image."},
 		},
 		Blocks: map[string]schema.Block{
@@ -171,6 +173,14 @@ func clusterAttribute() schema.StringAttribute {
 		Default:     stringdefault.StaticString(DefaultClusterName),
 		Description: "Name of a provider `cluster` block: its registry and architecture apply to this build.",
 		Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
+	}
+}
+
+func clusterRefAttribute() schema.StringAttribute {
+	return schema.StringAttribute{
+		Computed: true,
+		Description: "`status.ref` as the cluster's nodes pull it: with the cluster registry's `host_from_cluster` in place of its `host` " +
+			"(for example `kind-registry:5000/app:tf-...` for `localhost:5001/app:tf-...`); equal to `status.ref` otherwise. Use it in the cluster's manifests.",
 	}
 }
 
@@ -309,7 +319,7 @@ func checkCluster(data *providerData, cluster types.String, diags *diag.Diagnost
 
 // markRebuild plans a new build by making its results unknown.
 func markRebuild(ctx context.Context, resp *resource.ModifyPlanResponse, withStages bool) {
-	for _, name := range []string{"id", "image_id", "repo_digest", "input_digest"} {
+	for _, name := range []string{"id", "image_id", "repo_digest", "cluster_ref", "input_digest"} {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"),
@@ -368,7 +378,7 @@ func (r *dockerImageResource) Update(ctx context.Context, req resource.UpdateReq
 	if result.failed {
 		// The previous image is still there: keep pointing at it, with the
 		// error recorded so that the next plan rebuilds.
-		plan.ID, plan.ImageID, plan.RepoDigest = state.ID, state.ImageID, state.RepoDigest
+		plan.ID, plan.ImageID, plan.RepoDigest, plan.ClusterRef = state.ID, state.ImageID, state.RepoDigest, state.ClusterRef
 		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &plan.Status, state.Status, true)...)
 	} else {
 		resp.Diagnostics.Append(r.removeStaleTags(ctx, &state, &plan)...)
@@ -564,11 +574,18 @@ func (r *dockerImageResource) build(ctx context.Context, plan *dockerImageModel,
 		out.saved = result != nil
 		plan.ID = types.StringValue(reference.FamiliarName(repo))
 		plan.ImageID = types.StringNull()
-		out.diags.AddError("Image build failed", fmt.Sprintf("Building %s: %v", reference.FamiliarName(repo), buildErr))
+		plan.ClusterRef = types.StringNull()
+		detail := fmt.Sprintf("Building %s: %v", reference.FamiliarName(repo), buildErr)
+		if host, refused := dockerbuild.RefusedRegistry(buildErr); refused {
+			detail += fmt.Sprintf("\n\nRegistry %s refused the pull: give its credentials in a provider registry_auth block "+
+				"(address = %q), or log in with `docker login %s`.", host, host, host)
+		}
+		out.diags.AddError("Image build failed", detail)
 		return out
 	}
 	plan.ID = types.StringValue(statusRef)
 	plan.ImageID = types.StringValue(result.ImageID)
+	plan.ClusterRef = cluster.refFromCluster(statusRef)
 	out.saved = true
 	return out
 }

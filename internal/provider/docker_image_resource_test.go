@@ -489,17 +489,7 @@ func TestAccDockerImage_cacheFrom(t *testing.T) {
 	stamp := fmt.Sprintf("stamp-%d", time.Now().UnixNano())
 	dockerfile := fmt.Sprintf("FROM %s\nARG STAMP\nRUN echo $STAMP $RANDOM$RANDOM > /stamp.txt\n", env.RegistryBaseImage)
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": dockerfile})
-	// Build the cache image with inline cache metadata, push it, and forget
-	// it locally, build cache included: only the registry can supply it.
-	seed := exec.Command("/usr/bin/docker", "build", "-q", "--build-arg", "BUILDKIT_INLINE_CACHE=1", "--build-arg", "STAMP="+stamp, "-t", cache, ctxDir)
-	seed.Env = append(os.Environ(), "DOCKER_BUILDKIT=1")
-	if out, err := seed.CombinedOutput(); err != nil {
-		t.Fatalf("building the cache image: %v\n%s", err, out)
-	}
-	docker(t, "push", cache)
-	want := strings.TrimSpace(docker(t, "run", "--rm", cache, "cat", "/stamp.txt"))
-	docker(t, "rmi", cache)
-	docker(t, "builder", "prune", "-af")
+	want := seedInlineCache(t, t.TempDir(), cache, stamp, ctxDir) // no login needed
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,

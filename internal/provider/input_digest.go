@@ -135,7 +135,7 @@ func (p rebuildPlan) apply(ctx context.Context, req resource.ModifyPlanRequest, 
 	if reason == "" {
 		// Nothing that determines the image changed: keep the build's
 		// results, so that a change of timeouts alone does not rebuild.
-		for _, name := range []string{"id", "status", "image_id", "repo_digest", "input_digest"} {
+		for _, name := range []string{"id", "status", "image_id", "repo_digest", "cluster_ref", "input_digest"} {
 			var v attr.Value
 			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(name), &v)...)
 			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
@@ -39,6 +40,7 @@ func New(version string) func() provider.Provider {
 type providerModel struct {
 	Host         types.String        `tfsdk:"host"`
 	CertPath     types.String        `tfsdk:"cert_path"`
+	SSHOpts      types.List          `tfsdk:"ssh_opts"`
 	RegistryAuth []registryAuthModel `tfsdk:"registry_auth"`
 	Clusters     []clusterModel      `tfsdk:"cluster"`
 }
@@ -79,6 +81,11 @@ type providerData struct {
 	credentials *registry.Credentials
 }
 
+// refFromCluster is ref as the cluster's nodes pull it.
+func (c Cluster) refFromCluster(ref string) types.String {
+	return types.StringValue(imageref.AsSeenFromCluster(ref, c.RegistryHost, c.RegistryHostFromCluster))
+}
+
 // needsPush says whether images built for cluster go to its registry.
 func (c Cluster) needsPush(clusterNeeds string) bool {
 	return c.RegistryHost != "" && clusterNeeds == clusterNeedsPush
@@ -104,6 +111,12 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"cert_path": schema.StringAttribute{
 				Optional:    true,
 				Description: "Directory holding `ca.pem`, `cert.pem` and `key.pem` for a TLS engine. Defaults to `DOCKER_CERT_PATH`.",
+			},
+			"ssh_opts": schema.ListAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				Description: "Extra arguments for the `ssh` command that reaches an `ssh://` host, for example " +
+					"`[\"-i\", \"~/.ssh/builder\", \"-o\", \"StrictHostKeyChecking=accept-new\"]`. The remote user must be able to run `docker`.",
 			},
 		},
 		Blocks: map[string]schema.Block{
@@ -143,11 +156,17 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 							Attributes: map[string]schema.Attribute{
 								"host": schema.StringAttribute{
 									Optional:    true,
-									Description: "Registry host as seen from this machine, e.g. `localhost:5000`.",
+									Description: "Registry host as seen from this machine, e.g. `localhost:5000`. Images are pushed there.",
+									Validators:  []validator.String{registryHostValidator()},
 								},
 								"host_from_cluster": schema.StringAttribute{
-									Optional:    true,
-									Description: "Registry host as seen from inside the cluster, when it differs from `host`.",
+									Optional: true,
+									Description: "Registry host as the cluster's nodes see it, when it differs from `host` (KIND: `kind-registry:5000`). " +
+										"The resources' `cluster_ref` uses it.",
+									Validators: []validator.String{
+										registryHostValidator(),
+										stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("host")),
+									},
 								},
 							},
 						},
@@ -169,6 +188,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		engine: engine.New(engine.Config{
 			Host:     config.Host.ValueString(),
 			CertPath: config.CertPath.ValueString(),
+			SSHOpts:  listStrings(ctx, config.SSHOpts),
 		}),
 		clusters: map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
 	}

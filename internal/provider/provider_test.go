@@ -46,6 +46,19 @@ func requireTestEnv(t *testing.T) testEnv {
 	return env
 }
 
+// requireEnvVars returns the values of names, failing the test if any is
+// unset: `make test` sets them all through scripts/testenv.sh.
+func requireEnvVars(t *testing.T, names ...string) []string {
+	t.Helper()
+	values := make([]string, len(names))
+	for i, name := range names {
+		if values[i] = os.Getenv(name); values[i] == "" {
+			t.Fatalf("%s is not set: run the tests with `make test`, which sources scripts/testenv.sh", name)
+		}
+	}
+	return values
+}
+
 // docker runs the docker CLI and returns its standard output.
 func docker(t *testing.T, args ...string) string {
 	t.Helper()

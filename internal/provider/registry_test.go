@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -81,7 +83,8 @@ provider "imagebuild" {
   cluster {
     name = "local"
     registry {
-      host = %q
+      host              = %q
+      host_from_cluster = "registry.cluster.internal:5000"
     }
   }
 }
@@ -101,6 +104,8 @@ resource "imagebuild_docker_image" "test" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`:tf-[0-9a-f]{16}$`)),
 					resource.TestMatchResourceAttr(testImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`@sha256:[0-9a-f]{64}$`)),
+					resource.TestMatchResourceAttr(testImage, "cluster_ref", regexp.MustCompile(
+						fmt.Sprintf(`^registry\.cluster\.internal:5000/imagebuild-acc_push-%d:tf-[0-9a-f]{16}$`, os.Getpid()))),
 					resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{"name": "docker push", "cached": "false"}),
 					checkInRegistry(testImage, &stable),
 					checkRun(testImage, "pushed", "cat", "/pushed.txt"),
@@ -197,6 +202,8 @@ resource "imagebuild_cmd_image" "test" {
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`:tf-[0-9a-f]{16}$`)),
 				resource.TestMatchResourceAttr(testCmdImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`@sha256:`)),
+				// No host_from_cluster: the cluster pulls what was pushed.
+				resource.TestCheckResourceAttrPair(testCmdImage, "cluster_ref", testCmdImage, "status.ref"),
 				checkInRegistry(testCmdImage),
 			),
 		}},
@@ -289,10 +296,7 @@ func TestAccDockerImage_pushWithRegistryAuth(t *testing.T) {
 func TestAccDockerImage_pushWithDockerConfigCredentials(t *testing.T) {
 	env := requireTestEnv(t)
 	reg := requireTLSRegistry(t)
-	configDir := t.TempDir()
-	token := base64.StdEncoding.EncodeToString([]byte(reg.user + ":" + reg.password))
-	writeFile(t, filepath.Join(configDir, "config.json"), fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, reg.host, token))
-	t.Setenv("DOCKER_CONFIG", configDir)
+	t.Setenv("DOCKER_CONFIG", dockerConfigWithLogin(t, reg.host, reg.user, reg.password))
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo from-config > /s.txt\n", env.BaseImage)})
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -304,6 +308,89 @@ func TestAccDockerImage_pushWithDockerConfigCredentials(t *testing.T) {
 			),
 		}},
 	})
+}
+
+// dockerConfigWithLogin writes a Docker config directory holding a login for
+// host, as `docker login` would.
+func dockerConfigWithLogin(t *testing.T, host, user, password string) string {
+	t.Helper()
+	dir := t.TempDir()
+	token := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	writeFile(t, filepath.Join(dir, "config.json"), fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, host, token))
+	return dir
+}
+
+// BuildKit itself needs the credentials here: FROM and cache_from both come
+// from a registry that refuses anonymous pulls; authprovider serves them.
+func TestAccDockerImage_pullAndCacheFromWithRegistryAuth(t *testing.T) {
+	requireTestEnv(t)
+	reg := requireTLSRegistry(t)
+	reg.host = requireEnvVars(t, "IMAGEBUILD_TEST_AUTH_REGISTRY")[0]
+	base := reg.host + "/imagebuild-test/busybox:latest"
+	cache := fmt.Sprintf("%s/imagebuild-acc/authcache-%d:latest", reg.host, os.Getpid())
+	stamp := fmt.Sprintf("stamp-%d", time.Now().UnixNano())
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nARG STAMP\nRUN echo $STAMP $RANDOM$RANDOM > /stamp.txt\n", base),
+	})
+	want := seedInlineCache(t, dockerConfigWithLogin(t, reg.host, reg.user, reg.password), cache, stamp, ctxDir)
+
+	t.Setenv("DOCKER_CONFIG", t.TempDir()) // no stored logins: only registry_auth
+	config := func(auth string) string {
+		return fmt.Sprintf(`
+provider "imagebuild" {
+  %s
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref        = %q
+  context    = %q
+  args       = ["STAMP=%s"]
+  cache_from = [%q]
+  pull       = true
+}`, auth, uniqueRepo(t), ctxDir, stamp, cache)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config:      config(""),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(reg.host) + `.*401 Unauthorized.*registry_auth`),
+			},
+			{
+				Config: config(fmt.Sprintf("registry_auth {\n    address  = %q\n    username = %q\n    password = %q\n  }", reg.host, reg.user, reg.password)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkRun(testImage, want, "cat", "/stamp.txt"),
+					resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{
+						"name": "[2/2] RUN echo " + stamp + " $RANDOM$RANDOM > /stamp.txt", "cached": "true",
+					}),
+					checkPasswordAbsent(testImage, reg.password),
+				),
+			},
+		},
+	})
+}
+
+// seedInlineCache builds ctxDir with inline cache metadata as cache, pushes
+// it with the Docker config in dockerConfig, and forgets it locally, build
+// cache included, so that only the registry can supply it. It returns the
+// image's /stamp.txt.
+func seedInlineCache(t *testing.T, dockerConfig, cache, stamp, ctxDir string) string {
+	t.Helper()
+	cli := func(args ...string) string {
+		cmd := exec.Command("/usr/bin/docker", args...)
+		cmd.Env = append(os.Environ(), "DOCKER_BUILDKIT=1", "DOCKER_CONFIG="+dockerConfig)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	cli("build", "-q", "--build-arg", "BUILDKIT_INLINE_CACHE=1", "--build-arg", "STAMP="+stamp, "-t", cache, ctxDir)
+	cli("push", cache)
+	stamped := strings.TrimSpace(cli("run", "--rm", cache, "cat", "/stamp.txt"))
+	cli("rmi", cache)
+	cli("builder", "prune", "-af")
+	return stamped
 }
 
 // checkPasswordAbsent checks that the registry password is nowhere in state.

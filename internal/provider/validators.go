@@ -46,6 +46,10 @@ func taggedRefValidator() validator.String {
 	}}
 }
 
+func registryHostValidator() validator.String {
+	return stringCheck{"registry host", imageref.ValidateRegistryHost}
+}
+
 func buildArgValidator() validator.String {
 	return stringCheck{"build arg", func(s string) error {
 		_, _, err := dockerbuild.ParseBuildArg(s)

@@ -174,6 +174,48 @@ resource "imagebuild_docker_image" "test" {
 	})
 }
 
+// The engine behind our own sshd on loopback, reached the way docker/cli
+// does: `ssh ... docker system dial-stdio`.
+func TestAccDockerImage_sshEngine(t *testing.T) {
+	env := requireTestEnv(t)
+	ssh := requireEnvVars(t, "IMAGEBUILD_TEST_SSH_HOST", "IMAGEBUILD_TEST_SSH_KEY")
+	host, key := ssh[0], ssh[1]
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nCOPY msg.txt /msg.txt\n", env.BaseImage),
+		"msg.txt":    "built over ssh\n",
+	})
+	config := func(sshOpts string) string {
+		return fmt.Sprintf(`
+provider "imagebuild" {
+  host     = %q
+  ssh_opts = %s
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+}`, host, sshOpts, uniqueRepo(t), ctxDir)
+	}
+	trustAll := `"-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes"`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				// Without the key sshd refuses; the error names the host.
+				Config:      config(fmt.Sprintf(`["-o", "IdentitiesOnly=yes", "-i", "/dev/null", %s]`, trustAll)),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(host)),
+			},
+			{
+				Config: config(fmt.Sprintf(`["-o", "IdentitiesOnly=yes", "-i", %q, %s]`, key, trustAll)),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkRun(testImage, "built over ssh", "cat", "/msg.txt"),
+					checkImageMatchesState(testImage),
+				),
+			},
+		},
+	})
+}
+
 func TestAccDockerImage_unreachableEngine(t *testing.T) {
 	requireTestEnv(t)
 	socket := filepath.Join(t.TempDir(), "no-engine.sock")

@@ -1,0 +1,31 @@
+package imageref
+
+import "testing"
+
+func TestValidateRegistryHost(t *testing.T) {
+	for _, host := range []string{"localhost:5000", "registry.example.com", "127.0.0.1:5055", "kind-registry:5000", "[::1]:5000"} {
+		if err := ValidateRegistryHost(host); err != nil {
+			t.Errorf("ValidateRegistryHost(%q) = %v, want ok", host, err)
+		}
+	}
+	for _, host := range []string{"", "http://localhost:5000", "localhost:5000/team", "Registry Host", "host:port"} {
+		if err := ValidateRegistryHost(host); err == nil {
+			t.Errorf("ValidateRegistryHost(%q) accepted it", host)
+		}
+	}
+}
+
+func TestAsSeenFromCluster(t *testing.T) {
+	for _, c := range []struct{ ref, host, fromCluster, want string }{
+		{"localhost:5001/app:tf-1", "localhost:5001", "kind-registry:5000", "kind-registry:5000/app:tf-1"},
+		{"localhost:5001/app:tf-1", "localhost:5001", "", "localhost:5001/app:tf-1"},
+		{"localhost:5001/app:tf-1", "", "kind-registry:5000", "localhost:5001/app:tf-1"},
+		// Only a whole host matches, not a prefix of another one.
+		{"localhost:50011/app:tf-1", "localhost:5001", "kind-registry:5000", "localhost:50011/app:tf-1"},
+		{"gcr.io/x/app:tf-1", "localhost:5001", "kind-registry:5000", "gcr.io/x/app:tf-1"},
+	} {
+		if got := AsSeenFromCluster(c.ref, c.host, c.fromCluster); got != c.want {
+			t.Errorf("AsSeenFromCluster(%q, %q, %q) = %q, want %q", c.ref, c.host, c.fromCluster, got, c.want)
+		}
+	}
+}
