@@ -71,9 +71,9 @@ func Environment(base []string, userEnv map[string]string, vars ExpectedVars) []
 func ValidEnvKey(key string) error {
 	switch {
 	case key == "":
-		return fmt.Errorf("an environment variable needs a name")
+		return fmt.Errorf("an environment variable needs a name; write a key such as MY_VAR")
 	case strings.ContainsAny(key, "=\x00"):
-		return fmt.Errorf("environment variable name %q contains '=' or a NUL byte", key)
+		return fmt.Errorf("environment variable name %q contains '=' or a NUL byte; write the name alone as the key, such as MY_VAR", key)
 	}
 	return nil
 }

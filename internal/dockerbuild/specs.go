@@ -1,8 +1,10 @@
 package dockerbuild
 
 import (
+	"encoding/csv"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/containerd/platforms"
@@ -60,8 +62,49 @@ func ValidateSecret(spec string) error {
 	if spec == "" {
 		return fmt.Errorf("empty secret spec; write id=NAME,src=PATH or id=NAME,env=VARIABLE")
 	}
-	_, err := SecretsProvider([]string{spec})
-	return err
+	if _, err := SecretsProvider([]string{spec}); err != nil {
+		return err
+	}
+	// BuildKit would fail only mid-build, when a RUN step asks for it.
+	if name := secretEnvVar(spec); name != "" {
+		if _, set := os.LookupEnv(name); !set {
+			return fmt.Errorf("secret %q reads the environment variable %s, which is not set; export it before running terraform, "+
+				"or write id=NAME,src=PATH to read a file", spec, name)
+		}
+	}
+	return nil
+}
+
+// secretEnvVar is the variable an env secret spec reads, as buildctl reads
+// it: env=NAME, or with type=env the src (or id); "" for file secrets.
+func secretEnvVar(spec string) string {
+	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
+	if err != nil {
+		return ""
+	}
+	var typ, id, src, env string
+	for _, field := range fields {
+		key, value, _ := strings.Cut(field, "=")
+		switch strings.ToLower(key) {
+		case "type":
+			typ = value
+		case "id":
+			id = value
+		case "source", "src":
+			src = value
+		case "env":
+			env = value
+		}
+	}
+	switch {
+	case env != "":
+		return env
+	case typ == "env" && src != "":
+		return src
+	case typ == "env":
+		return id
+	}
+	return ""
 }
 
 // ParseSSH parses `--ssh` specs: "default", "ID", or "ID=path[,path]".
@@ -106,5 +149,24 @@ func ValidatePlatform(platform string) error {
 	if p.OS == "" || p.Architecture == "" {
 		return fmt.Errorf("%q is not a platform; write os/arch[/variant], e.g. linux/amd64", platform)
 	}
+	// containerd passes unknown names through; a build would then fail late
+	// or, worse, resolve nothing for a typo such as "linux/amd46".
+	if !slices.Contains(knownOSes, p.OS) {
+		return fmt.Errorf("%q is not a platform: unknown operating system %q; write os/arch[/variant] with os one of %s",
+			platform, p.OS, strings.Join(knownOSes, ", "))
+	}
+	if !slices.Contains(knownArchitectures, p.Architecture) {
+		return fmt.Errorf("%q is not a platform: unknown architecture %q; write os/arch[/variant] with arch one of %s",
+			platform, p.Architecture, strings.Join(knownArchitectures, ", "))
+	}
 	return nil
 }
+
+// The OCI image spec's values (Go's GOOS and GOARCH), after containerd's
+// normalisation (x86_64 -> amd64, aarch64 -> arm64, ...).
+var (
+	knownOSes = []string{"aix", "android", "darwin", "dragonfly", "freebsd", "illumos", "ios", "js", "linux",
+		"netbsd", "openbsd", "plan9", "solaris", "wasip1", "windows"}
+	knownArchitectures = []string{"386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle",
+		"ppc64", "ppc64le", "riscv64", "s390x", "sparc64", "wasm"}
+)

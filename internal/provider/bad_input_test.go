@@ -1,0 +1,144 @@
+package provider
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+)
+
+// badInput is a configuration that must fail at plan time: wantErr matches
+// the error's text (what is wrong and what to write instead) and wantPath the
+// attribute Terraform quotes from the configuration.
+type badInput struct {
+	name     string
+	provider string // body of the provider block
+	resource string // a whole resource block
+	wantErr  string
+	wantPath string
+}
+
+// TestAccBadInput plans each bad configuration against an engine socket that
+// only counts connections: none may reach it, and no build may start.
+func TestAccBadInput(t *testing.T) {
+	requireTestEnv(t)
+	engine := countingSocket(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\n", "file.txt": "not a directory\n"})
+	noDockerfile := writeFiles(t, map[string]string{"app.txt": "no Dockerfile here\n"})
+	missing := filepath.Join(t.TempDir(), "missing")
+	t.Setenv("IMAGEBUILD_BAD_INPUT_UNSET", "")
+	os.Unsetenv("IMAGEBUILD_BAD_INPUT_UNSET")
+
+	docker := func(attrs string) string {
+		return fmt.Sprintf("resource \"imagebuild_docker_image\" \"test\" {\n  ref     = \"bad-input/app\"\n  context = %q\n%s\n}", ctxDir, attrs)
+	}
+	cmd := func(attrs string) string {
+		return fmt.Sprintf("resource \"imagebuild_cmd_image\" \"test\" {\n  ref  = \"bad-input/app\"\n%s\n}", attrs)
+	}
+	dockerOnly := func(attrs string) string {
+		return fmt.Sprintf("resource \"imagebuild_docker_image\" \"test\" {\n%s\n}", attrs)
+	}
+	const runs = `  args = ["true"]`
+	cases := []badInput{
+		// imagebuild_docker_image
+		{name: "ref uppercase", resource: dockerOnly(fmt.Sprintf("  ref = \"Team/App\"\n  context = %q", ctxDir)), wantErr: `(?i)repository name must be lowercase|write`, wantPath: `ref\s*=`},
+		{name: "ref with digest", resource: dockerOnly(fmt.Sprintf("  ref = \"app@sha256:%s\"\n  context = %q", strings.Repeat("a", 64), ctxDir)), wantErr: `digest`, wantPath: `ref\s*=`},
+		{name: "ref empty", resource: dockerOnly(fmt.Sprintf("  ref = \"\"\n  context = %q", ctxDir)), wantErr: `write`, wantPath: `ref\s*=`},
+		{name: "context missing", resource: dockerOnly(fmt.Sprintf("  ref = \"app\"\n  context = %q", missing)), wantErr: `(?s)not found|does not exist.*directory`, wantPath: `context\s*=`},
+		{name: "context is a file", resource: dockerOnly(fmt.Sprintf("  ref = \"app\"\n  context = %q", filepath.Join(ctxDir, "file.txt"))), wantErr: `is a file.*Write the directory`, wantPath: `context\s*=`},
+		{name: "no Dockerfile", resource: dockerOnly(fmt.Sprintf("  ref = \"app\"\n  context = %q", noDockerfile)), wantErr: `(?s)Dockerfile.*dockerfile_contents`, wantPath: `imagebuild_docker_image`},
+		{name: "empty dockerfile_contents", resource: docker(`  dockerfile_contents = ""`), wantErr: `(?s)at least 1`, wantPath: `dockerfile_contents\s*=`},
+		{name: "build arg empty name", resource: docker(`  args = ["=value"]`), wantErr: `empty name.*KEY=VALUE`, wantPath: `args\s*=`},
+		{name: "build arg empty", resource: docker(`  args = [""]`), wantErr: `KEY=VALUE`, wantPath: `args\s*=`},
+		{name: "build arg with space", resource: docker(`  args = ["MY KEY=1"]`), wantErr: `whitespace.*KEY=VALUE`, wantPath: `args\s*=`},
+		{name: "secret bad type", resource: docker(`  secrets = ["id=a,type=vault"]`), wantErr: `(?s)type.*id=NAME,src=PATH`, wantPath: `secrets\s*=`},
+		{name: "secret bad field", resource: docker(`  secrets = ["id=a,path=/x"]`), wantErr: `(?s)id=NAME,src=PATH`, wantPath: `secrets\s*=`},
+		{name: "secret file missing", resource: docker(fmt.Sprintf(`  secrets = ["id=a,src=%s"]`, missing)), wantErr: `(?s)` + regexp.QuoteMeta(missing) + `.*write`, wantPath: `secrets\s*=`},
+		{name: "secret env unset", resource: docker(`  secrets = ["id=a,env=IMAGEBUILD_BAD_INPUT_UNSET"]`), wantErr: `(?s)IMAGEBUILD_BAD_INPUT_UNSET.*not set`, wantPath: `secrets\s*=`},
+		{name: "ssh empty id", resource: docker(`  ssh_agent_configs = ["=/tmp/agent.sock"]`), wantErr: `(?s)empty ID.*write`, wantPath: `ssh_agent_configs\s*=`},
+		{name: "platform unknown os", resource: docker(`  platform = "beos/amd64"`), wantErr: `(?s)not a platform.*os/arch`, wantPath: `platform\s*=`},
+		{name: "platform too many parts", resource: docker(`  platform = "linux/amd64/v2/extra"`), wantErr: `(?s)not a platform.*os/arch`, wantPath: `platform\s*=`},
+		{name: "network bridge", resource: docker(`  network = "bridge"`), wantErr: `"default", "none" or "host"`, wantPath: `network\s*=`},
+		{name: "extra tag without tag", resource: docker(`  extra_tags = ["bad-input/app"]`), wantErr: `no tag.*write`, wantPath: `extra_tags\s*=`},
+		{name: "cache_from not a ref", resource: docker(`  cache_from = ["Not A Ref"]`), wantErr: `not a valid image reference.*write`, wantPath: `cache_from\s*=`},
+		{name: "unknown cluster", resource: docker(`  cluster = "prod"`), wantErr: `(?s)No provider cluster block is named "prod".*Add`, wantPath: `cluster\s*=`},
+		{name: "bad cluster_needs", resource: docker(`  cluster_needs = "always"`), wantErr: `(?s)value must be one of.*push`, wantPath: `cluster_needs\s*=`},
+		{name: "empty target", resource: docker(`  target = ""`), wantErr: `at least 1`, wantPath: `target\s*=`},
+		// imagebuild_cmd_image
+		{name: "cmd no args", resource: cmd(`  args = []`), wantErr: `(?s)at least 1`, wantPath: `args\s*=`},
+		{name: "cmd empty program", resource: cmd(`  args = [""]`), wantErr: `(?s)at least 1`, wantPath: `args\s*=`},
+		{name: "cmd ref with digest", resource: fmt.Sprintf("resource \"imagebuild_cmd_image\" \"test\" {\n  ref = \"app@sha256:%s\"\n%s\n}", strings.Repeat("b", 64), runs), wantErr: `digest`, wantPath: `ref\s*=`},
+		{name: "cmd bad output_mode", resource: cmd(runs + "\n  output_mode = \"s3\""), wantErr: `(?s)value must be one of.*local-docker`, wantPath: `output_mode\s*=`},
+		{name: "cmd output_tag with ref file", resource: cmd(runs + "\n  output_tag = \"v1\"\n  outputs_image_ref_to = \"ref.txt\""), wantErr: `(?s)cannot be specified when|conflict`, wantPath: `output_tag\s*=`},
+		{name: "cmd bad output_tag", resource: cmd(runs + "\n  output_tag = \"-v1\""), wantErr: `not a valid tag: write`, wantPath: `output_tag\s*=`},
+		{name: "cmd dir missing", resource: cmd(runs + fmt.Sprintf("\n  dir = %q", missing)), wantErr: `write an existing directory`, wantPath: `dir\s*=`},
+		{name: "cmd env bad name", resource: cmd(runs + "\n  env = { \"A=B\" = \"x\" }"), wantErr: `(?i)environment variable name.*write`, wantPath: `env\s*=`},
+		{name: "cmd deps missing", resource: cmd(runs + fmt.Sprintf("\n  deps = [%q]", missing)), wantErr: `(?s)` + regexp.QuoteMeta(missing), wantPath: `deps\s*=`},
+		{name: "cmd unknown cluster", resource: cmd(runs + "\n  cluster = \"staging\""), wantErr: `No provider cluster block is named "staging"`, wantPath: `cluster\s*=`},
+		// provider block
+		{name: "provider host scheme", provider: `host = "http://127.0.0.1:2375"`, resource: docker(""), wantErr: `(?s)unix://, tcp://.*for example`, wantPath: `host\s*=`},
+		{name: "provider duplicate cluster", provider: "cluster {\n    name = \"a\"\n  }\n  cluster {\n    name = \"a\"\n  }", resource: docker(""), wantErr: `(?s)already defined.*own name`, wantPath: `provider "imagebuild"`},
+		{name: "provider bad arch", provider: "cluster {\n    name = \"a\"\n    arch = \"x86\"\n  }", resource: docker(""), wantErr: `(?s)x86.*amd64`, wantPath: `arch\s*=`},
+		{name: "provider registry host with scheme", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"https://registry.example.com\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
+		{name: "provider host_from_cluster alone", provider: "cluster {\n    name = \"a\"\n    registry {\n      host_from_cluster = \"kind-registry:5000\"\n    }\n  }", resource: docker(""), wantErr: `(?s)host.*must be specified`, wantPath: `host_from_cluster\s*=`},
+		{name: "provider empty registry_auth address", provider: "registry_auth {\n    address  = \"\"\n    username = \"u\"\n    password = \"p\"\n  }", resource: docker(""), wantErr: `at least 1`, wantPath: `address\s*=`},
+	}
+	for _, c := range cases {
+		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {
+			provider := c.provider
+			if !strings.Contains(provider, "host =") && !strings.HasPrefix(provider, "host") {
+				provider = fmt.Sprintf("host = %q\n  %s", "unix://"+engine.path, provider)
+			}
+			// Terraform wraps the detail text at spaces.
+			wantErr := strings.ReplaceAll(c.wantErr, " ", `\s+`)
+			config := fmt.Sprintf("provider \"imagebuild\" {\n  %s\n}\n\n%s\n", provider, c.resource)
+			resource.ParallelTest(t, resource.TestCase{
+				ProtoV6ProviderFactories: testAccProviders,
+				Steps: []resource.TestStep{{
+					Config:      config,
+					PlanOnly:    true,
+					ExpectError: regexp.MustCompile(`(?s)(` + wantErr + `).*` + c.wantPath + `|(?s)` + c.wantPath + `.*(` + wantErr + `)`),
+				}},
+			})
+		})
+	}
+	t.Cleanup(func() {
+		if n := engine.accepted.Load(); n != 0 {
+			t.Errorf("the engine socket was contacted %d times while planning bad input", n)
+		}
+	})
+}
+
+type countedSocket struct {
+	path     string
+	accepted atomic.Int64
+}
+
+// countingSocket listens on a unix socket and counts the connections made
+// to it, closing each at once.
+func countingSocket(t *testing.T) *countedSocket {
+	t.Helper()
+	s := &countedSocket{path: filepath.Join(t.TempDir(), "engine.sock")}
+	l, err := net.Listen("unix", s.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.accepted.Add(1)
+			conn.Close()
+		}
+	}()
+	return s
+}
