@@ -146,7 +146,13 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer resp.Body.Close()
 
-	return b.readStream(ctx, resp.Body, opts.LogLine)
+	redact := secretRedactor(opts.Secrets)
+	logLine := opts.LogLine
+	if redact != nil && logLine != nil {
+		logLine = func(line string) { opts.LogLine(redact.Replace(line)) }
+	}
+	result, err := b.readStream(ctx, resp.Body, logLine)
+	return redactResult(redact, result, err)
 }
 
 // engineError explains a refused build request. An unreachable engine is

@@ -1,7 +1,6 @@
 package dockerbuild
 
 import (
-	"encoding/csv"
 	"fmt"
 	"os"
 	"slices"
@@ -66,45 +65,13 @@ func ValidateSecret(spec string) error {
 		return err
 	}
 	// BuildKit would fail only mid-build, when a RUN step asks for it.
-	if name := secretEnvVar(spec); name != "" {
-		if _, set := os.LookupEnv(name); !set {
+	if src, ok := parseSecretSource(spec); ok && src.env != "" {
+		if _, set := os.LookupEnv(src.env); !set {
 			return fmt.Errorf("secret %q reads the environment variable %s, which is not set; export it before running terraform, "+
-				"or write id=NAME,src=PATH to read a file", spec, name)
+				"or write id=NAME,src=PATH to read a file", spec, src.env)
 		}
 	}
 	return nil
-}
-
-// secretEnvVar is the variable an env secret spec reads, as buildctl reads
-// it: env=NAME, or with type=env the src (or id); "" for file secrets.
-func secretEnvVar(spec string) string {
-	fields, err := csv.NewReader(strings.NewReader(spec)).Read()
-	if err != nil {
-		return ""
-	}
-	var typ, id, src, env string
-	for _, field := range fields {
-		key, value, _ := strings.Cut(field, "=")
-		switch strings.ToLower(key) {
-		case "type":
-			typ = value
-		case "id":
-			id = value
-		case "source", "src":
-			src = value
-		case "env":
-			env = value
-		}
-	}
-	switch {
-	case env != "":
-		return env
-	case typ == "env" && src != "":
-		return src
-	case typ == "env":
-		return id
-	}
-	return ""
 }
 
 // ParseSSH parses `--ssh` specs: "default", "ID", or "ID=path[,path]".
