@@ -1,0 +1,81 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Secret values from a file and from the environment, echoed by the build
+// itself, must not reach state, plan output, the TRACE log of terraform and
+// the provider, error messages or the image.
+func TestAccDockerImage_secretsNeverLeak(t *testing.T) {
+	env := requireTestEnv(t)
+	fileSecret := fmt.Sprintf("file-secret-%d", time.Now().UnixNano())
+	envSecret := fmt.Sprintf("env-secret-%d", time.Now().UnixNano())
+	secretFile := filepath.Join(t.TempDir(), "token")
+	writeFile(t, secretFile, fileSecret+"\n")
+	cli := newTerraformCLI(t, "TRACE")
+	cli.env = append(cli.env, "IMAGEBUILD_LEAK_SECRET="+envSecret)
+	ctxDir := writeFiles(t, map[string]string{"app.txt": "app\n"})
+	config := func(exitCode int) string {
+		return fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  secrets = ["id=fromfile,src=%s", "id=fromenv,env=IMAGEBUILD_LEAK_SECRET"]
+  args    = ["EXIT=%d"]
+  dockerfile_contents = <<-EOT
+    FROM %s
+    ARG EXIT
+    RUN --mount=type=secret,id=fromfile --mount=type=secret,id=fromenv \
+        echo "file: $(cat /run/secrets/fromfile) env: $(cat /run/secrets/fromenv) %d" && \
+        sha256sum /run/secrets/fromfile /run/secrets/fromenv | cut -c1-64 > /digests.txt && exit $EXIT
+  EOT
+}`, uniqueRepo(t), ctxDir, secretFile, exitCode, env.BaseImage, time.Now().UnixNano())
+	}
+	var seen []string
+	check := func(what, text string) {
+		t.Helper()
+		seen = append(seen, what)
+		for _, secret := range []string{fileSecret, envSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("a secret value is in %s", what)
+			}
+		}
+	}
+
+	// A failing build that printed both secrets: the error quotes its output.
+	cli.writeConfig(config(3))
+	out, err := cli.run("apply", "-auto-approve", "-no-color")
+	if err == nil || !strings.Contains(out, "file: **** env: ****") {
+		t.Fatalf("want the build to fail and quote its output, masked; got %v:\n%s", err, out)
+	}
+	check("the error of a failed build", out)
+
+	cli.writeConfig(config(0))
+	check("plan output", cli.mustRun("plan", "-no-color"))
+	check("apply output", cli.mustRun("apply", "-auto-approve", "-no-color"))
+	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("state", string(state))
+	ref := stateRef(t, cli, "imagebuild_docker_image")
+	check("docker history", docker(t, "history", "--no-trunc", ref))
+	check("docker inspect", docker(t, "image", "inspect", ref))
+	check("the image's files", docker(t, "run", "--rm", ref, "sh", "-c", "cat /digests.txt; grep -rs secret- /etc /root /tmp || true"))
+	if got, want := docker(t, "run", "--rm", ref, "cat", "/digests.txt"), sha256Hex(fileSecret+"\n")+"\n"+sha256Hex(envSecret)+"\n"; got != want {
+		t.Errorf("the build did not receive both secrets: /digests.txt = %q, want %q", got, want)
+	}
+	log := cli.log()
+	if !strings.Contains(log, "file: **** env: ****") {
+		t.Errorf("the TRACE log does not show the build's (masked) output; the test would prove nothing")
+	}
+	check("the TRACE log", log)
+	cli.mustRun("destroy", "-auto-approve", "-no-color")
+	t.Logf("checked: %s (TRACE log: %d bytes)", strings.Join(seen, ", "), len(log))
+}
