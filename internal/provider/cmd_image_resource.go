@@ -227,7 +227,7 @@ func (r *cmdImageResource) Create(ctx context.Context, req resource.CreateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
 	defer cancel()
 
 	if r.build(ctx, &plan, reasonCreated, &resp.Diagnostics) {
@@ -250,7 +250,7 @@ func (r *cmdImageResource) Update(ctx context.Context, req resource.UpdateReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := withBuildTimeout(ctx, "update", timeout)
 	defer cancel()
 
 	if !plan.Status.IsUnknown() {

@@ -261,7 +261,7 @@ func TestAccCmdImage_timeoutKillsProcessGroup(t *testing.T) {
   timeouts {
     create = "3s"
   }`, uniqueRepo(t), script)),
-			ExpectError: regexp.MustCompile(`(?s)was\s+stopped.*deadline\s+exceeded.*process\s+group\s+was\s+killed`),
+			ExpectError: regexp.MustCompile(`(?s)was\s+stopped:\s+the\s+create\s+timeout\s+of\s+3s\s+ran\s+out.*timeouts.create.*process\s+group\s+was\s+killed`),
 		}},
 	})
 	if elapsed := time.Since(start); elapsed > 30*time.Second {

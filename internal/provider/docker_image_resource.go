@@ -30,7 +30,6 @@ import (
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
-const defaultBuildTimeout = 20 * time.Minute
 
 var (
 	_ resource.ResourceWithConfigure      = (*dockerImageResource)(nil)
@@ -337,7 +336,7 @@ func (r *dockerImageResource) Create(ctx context.Context, req resource.CreateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
 	defer cancel()
 
 	result := r.build(ctx, &plan, reasonCreated)
@@ -362,7 +361,7 @@ func (r *dockerImageResource) Update(ctx context.Context, req resource.UpdateReq
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := withBuildTimeout(ctx, "update", timeout)
 	defer cancel()
 
 	if !plan.Status.IsUnknown() {

@@ -94,6 +94,7 @@ func checkNoTempFiles(t *testing.T, dir string) {
 // stateResource is the part of `terraform show -json` these tests read.
 type stateResource struct {
 	Type    string         `json:"type"`
+	Index   any            `json:"index"`
 	Tainted bool           `json:"tainted"`
 	Values  map[string]any `json:"values"`
 }
