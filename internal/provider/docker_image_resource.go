@@ -30,7 +30,6 @@ import (
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
 
-
 var (
 	_ resource.ResourceWithConfigure      = (*dockerImageResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*dockerImageResource)(nil)
