@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/docker/cli/cli/config"
@@ -188,6 +189,10 @@ func (b *Builder) readStream(ctx context.Context, body io.Reader, logLine func(s
 			result.Stages = trace.Stages()
 			if ctx.Err() != nil {
 				return result, fmt.Errorf("build cancelled: %w", context.Cause(ctx))
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) {
+				return result, fmt.Errorf("the Docker engine at %s dropped the build mid-way (%w): it may have restarted or stopped; "+
+					"check that it is running, then apply again", b.host, err)
 			}
 			return result, fmt.Errorf("reading the build output from the Docker engine at %s: %w", b.host, err)
 		}
