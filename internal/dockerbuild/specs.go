@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"github.com/containerd/platforms"
 	buildctl "github.com/moby/buildkit/cmd/buildctl/build"
@@ -32,7 +33,9 @@ func ParseBuildArg(arg string) (key string, value *string, err error) {
 	if strings.TrimSpace(key) == "" {
 		return "", nil, fmt.Errorf("build arg %q has an empty name; write KEY=VALUE, or KEY to take the value from the environment", arg)
 	}
-	if strings.ContainsAny(key, " \t\n") {
+	// Any Unicode space, as TrimSpace above: a name with "\r" or "\v" in it
+	// can never match an ARG of the Dockerfile.
+	if strings.ContainsFunc(key, unicode.IsSpace) {
 		return "", nil, fmt.Errorf("build arg name %q contains whitespace; write KEY=VALUE", key)
 	}
 	if hasValue {
