@@ -54,10 +54,17 @@ func ForRegistry(repo reference.Named, registryHost string) (reference.Named, er
 	if reference.Domain(name) == registryHost || strings.HasPrefix(name.Name(), registryHost+"/") {
 		return name, nil
 	}
-	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(reference.FamiliarName(name))
+	// Lower case: a domain may have capitals, which a path may not; domains
+	// are case-insensitive, and the rest of a name is lower case already.
+	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(strings.ToLower(reference.FamiliarName(name)))
 	moved, err := reference.ParseNormalizedNamed(registryHost + "/" + escaped)
 	if err != nil {
 		return nil, fmt.Errorf("cannot place %q in registry %q: %w", reference.FamiliarName(name), registryHost, err)
+	}
+	// A host without a dot or port ("myregistry") is not taken as one: the
+	// name would land on Docker Hub, as docker.io/myregistry/...
+	if !strings.HasPrefix(moved.Name(), registryHost+"/") {
+		return nil, fmt.Errorf("%q is not a registry host: write host[:port], e.g. localhost:5000 or registry.example.com", registryHost)
 	}
 	return moved, nil
 }
@@ -68,6 +75,11 @@ func ImmutableTag(imageID string) (string, error) {
 	hex := strings.TrimPrefix(imageID, "sha256:")
 	if len(hex) < 16 {
 		return "", fmt.Errorf("image ID %q is too short to name a tag", imageID)
+	}
+	// Only hex digits make a tag that is valid and names the content; an ID
+	// from a build command's engine could be anything.
+	if strings.TrimLeft(hex, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("image ID %q is not sha256: and hex digits, so it cannot name a tag", imageID)
 	}
 	return ImmutableTagPrefix + hex[:16], nil
 }
