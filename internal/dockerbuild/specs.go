@@ -106,8 +106,12 @@ func ValidatePlatform(platform string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a platform: %w; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8", platform, err)
 	}
-	if p.OS == "" || p.Architecture == "" {
+	// containerd takes "." and ".." for an architecture or variant, which no
+	// image has; its own Format even drops them ("linux/." is "linux").
+	if p.OS == "" || p.Architecture == "" || isDots(p.Architecture) || isDots(p.Variant) {
 		return fmt.Errorf("%q is not a platform; write os/arch[/variant], e.g. linux/amd64", platform)
 	}
 	return nil
 }
+
+func isDots(s string) bool { return s == "." || s == ".." }
