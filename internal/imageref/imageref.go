@@ -95,7 +95,7 @@ func Immutable(repo reference.Named, imageID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return reference.FamiliarString(tagged), nil
+	return Familiar(tagged), nil
 }
 
 // WithTag returns repo with tag, in familiar form.
@@ -104,5 +104,17 @@ func WithTag(repo reference.Named, tag string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not a valid tag: %w", tag, err)
 	}
-	return reference.FamiliarString(tagged), nil
+	return Familiar(tagged), nil
+}
+
+// Familiar is ref in the short form users write ("myapp:v1"), unless that
+// form names another image: reference drops "docker.io/" even from
+// "docker.io/localhost/app", whose short form is a repository on the
+// registry "localhost". Such a ref keeps its full form.
+func Familiar(ref reference.Named) string {
+	short := reference.FamiliarString(ref)
+	if again, err := reference.ParseNormalizedNamed(short); err != nil || again.String() != ref.String() {
+		return ref.String()
+	}
+	return short
 }

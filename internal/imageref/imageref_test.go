@@ -70,6 +70,25 @@ func TestForRegistryRejectsNonHost(t *testing.T) {
 	}
 }
 
+func TestFamiliar(t *testing.T) {
+	for in, want := range map[string]string{
+		"docker.io/library/myapp:v1":  "myapp:v1",
+		"docker.io/team/app":          "team/app",
+		"localhost:5000/app:v1":       "localhost:5000/app:v1",
+		"docker.io/localhost/app:v1":  "docker.io/localhost/app:v1",
+		"docker.io/my.org/app":        "docker.io/my.org/app",
+		"docker.io/library/a.b/c:tag": "library/a.b/c:tag",
+	} {
+		named, err := reference.ParseNormalizedNamed(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Familiar(named); got != want {
+			t.Errorf("Familiar(%s) = %q, want %q", in, got, want)
+		}
+	}
+}
+
 func TestImmutable(t *testing.T) {
 	repo, _ := ParseRepository("localhost:5000/app:v1")
 	got, err := Immutable(repo, "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
@@ -106,7 +125,7 @@ func FuzzParseRepository(f *testing.F) {
 		if _, ok := repo.(reference.Digested); ok {
 			t.Errorf("ParseRepository(%q) accepted a digest: %s", s, repo)
 		}
-		for _, form := range []string{repo.String(), reference.FamiliarString(repo)} {
+		for _, form := range []string{repo.String(), Familiar(repo)} {
 			if again, err := ParseRepository(form); err != nil || again.String() != repo.String() {
 				t.Errorf("ParseRepository(%q) = %s, whose form %q parses as %v, %v", s, repo, form, again, err)
 			}
@@ -167,7 +186,7 @@ func FuzzParseTagged(f *testing.F) {
 		if _, ok := tagged.(reference.Digested); ok || tagged.Tag() == "" {
 			t.Errorf("ParseTagged(%q) = %s, which has a digest or no tag", s, tagged)
 		}
-		for _, form := range []string{tagged.String(), reference.FamiliarString(tagged)} {
+		for _, form := range []string{tagged.String(), Familiar(tagged)} {
 			if again, err := ParseTagged(form); err != nil || again.String() != tagged.String() {
 				t.Errorf("ParseTagged(%q) = %s, whose form %q parses as %v, %v", s, tagged, form, again, err)
 			}
