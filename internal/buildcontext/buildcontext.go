@@ -14,8 +14,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 
+	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
 	fstypes "github.com/tonistiigi/fsutil/types"
@@ -57,7 +59,29 @@ func FS(dir string) (fsutil.FS, error) {
 	if len(patterns) == 0 {
 		return base, nil
 	}
-	return fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
+	filtered, err := fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
+	if err == nil {
+		err = compilePatterns(patterns)
+	}
+	if err != nil {
+		// The only failures are bad patterns; say which file holds them.
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, IgnoreFile), err)
+	}
+	return filtered, nil
+}
+
+// compilePatterns compiles each pattern now. patternmatcher compiles them
+// when it first matches one, so a pattern that filepath.Match takes but
+// the regexp it becomes does not (e.g. `a\1`) would otherwise fail in the
+// middle of a walk, with an error that names neither it nor its file.
+func compilePatterns(patterns []string) error {
+	for _, p := range patterns {
+		// As an inclusion: a lone exclusion pattern is never compiled.
+		if _, err := patternmatcher.MatchesOrParentMatches("x", []string{strings.TrimLeft(p, "!")}); err != nil {
+			return fmt.Errorf("pattern %q: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // Digest digests the context in dir: every path that FS keeps, its type,

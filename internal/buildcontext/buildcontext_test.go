@@ -5,16 +5,19 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tonistiigi/fsutil"
 )
 
 // tree writes files (path -> content; a trailing "*" in the path makes the
 // file executable) under dir with file mode perm.
-func tree(t *testing.T, dir string, files map[string]string, perm fs.FileMode) {
+func tree(t testing.TB, dir string, files map[string]string, perm fs.FileMode) {
 	t.Helper()
 	for name, content := range files {
 		mode := perm
@@ -145,16 +148,21 @@ func listFS(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var paths []string
-	err = fsys.Walk(context.Background(), "", func(p string, _ fs.DirEntry, err error) error {
-		paths = append(paths, filepath.ToSlash(p))
-		return err
-	})
+	paths, err := walkFS(fsys)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(paths)
 	return paths
+}
+
+func TestFSNamesBadIgnorePattern(t *testing.T) {
+	dir := t.TempDir()
+	// filepath.Match takes `0\1`; the regexp patternmatcher makes of it does not.
+	tree(t, dir, map[string]string{IgnoreFile: "src\n0\\1\n"}, 0o644)
+	_, err := FS(dir)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(dir, IgnoreFile)+`: pattern "0\\1"`) {
+		t.Errorf("FS = %v; want an error naming the file and the pattern", err)
+	}
 }
 
 func TestDigestPaths(t *testing.T) {
@@ -179,4 +187,65 @@ func TestDigestOfMissingDirectory(t *testing.T) {
 	if _, err := Digest(context.Background(), filepath.Join(t.TempDir(), "nope")); err == nil {
 		t.Error("want an error")
 	}
+}
+
+// FuzzIgnorePatterns checks, for any .dockerignore, that a context it cannot
+// filter is refused, before any walk, with an error naming it, and that the
+// context holds only files of the tree, all of them when the file has no
+// patterns.
+func FuzzIgnorePatterns(f *testing.F) {
+	for _, seed := range []string{
+		"*.log\n!keep.log\n", "# comment\n\n", "\xef\xbb\xbf*.log", "src\n!src/main.go", "**/tmp", "/src/tmp", "/", "!",
+		"[", "a\\", "![", "*", "**", "!*", "..", "../x", "./src", " src ", "src/**/*.bin\r\n", "#!x\n!#x",
+	} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	files := map[string]string{"Dockerfile": "FROM scratch\n", "app.log": "", "src/main.go": "", "src/tmp/x.bin": ""}
+	tree(f, dir, files, 0o644)
+	all := []string{IgnoreFile, "Dockerfile", "app.log", "src", "src/main.go", "src/tmp", "src/tmp/x.bin"}
+	ignoreFile := filepath.Join(dir, IgnoreFile)
+	f.Fuzz(func(t *testing.T, content []byte) {
+		if err := os.WriteFile(ignoreFile, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		patterns, err := IgnorePatterns(dir)
+		if err != nil {
+			checkNamesIgnoreFile(t, content, err, ignoreFile)
+			return
+		}
+		fsys, err := FS(dir)
+		if err != nil {
+			checkNamesIgnoreFile(t, content, err, ignoreFile)
+			return
+		}
+		paths, err := walkFS(fsys)
+		if err != nil {
+			t.Fatalf("%q: FS accepted it, but the walk failed: %v", content, err)
+		}
+		if extra := slices.DeleteFunc(slices.Clone(paths), func(p string) bool { return slices.Contains(all, p) }); len(extra) > 0 {
+			t.Errorf("%q: the context holds %q, which are not in the tree", content, extra)
+		}
+		if len(patterns) == 0 && !slices.Equal(paths, all) {
+			t.Errorf("%q has no patterns, yet the context holds %q, not %q", content, paths, all)
+		}
+	})
+}
+
+func checkNamesIgnoreFile(t *testing.T, content []byte, err error, ignoreFile string) {
+	t.Helper()
+	if !strings.Contains(err.Error(), ignoreFile) {
+		t.Errorf("%q: error does not name %s: %v", content, ignoreFile, err)
+	}
+}
+
+// walkFS lists the paths in fsys, sorted.
+func walkFS(fsys fsutil.FS) ([]string, error) {
+	var paths []string
+	err := fsys.Walk(context.Background(), "", func(p string, _ fs.DirEntry, err error) error {
+		paths = append(paths, filepath.ToSlash(p))
+		return err
+	})
+	sort.Strings(paths)
+	return paths, err
 }

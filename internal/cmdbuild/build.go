@@ -77,7 +77,7 @@ func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Resul
 		}
 	}
 	if spec.OutputMode == Remote {
-		return &Result{Ref: reference.FamiliarString(built)}, nil
+		return &Result{Ref: imageref.Familiar(built)}, nil
 	}
 	return retag(ctx, images, spec, built, expected != nil && spec.OutputTag == "")
 }
@@ -105,7 +105,7 @@ func prepare(spec *Spec, now time.Time) (reference.NamedTagged, error) {
 // retag gives the built image its content-addressed name. A tag the provider
 // invented for the run (tf-build-<unix>) is removed afterwards.
 func retag(ctx context.Context, images Images, spec Spec, built reference.NamedTagged, dropBuiltTag bool) (*Result, error) {
-	builtRef := reference.FamiliarString(built)
+	builtRef := imageref.Familiar(built)
 	id, found, err := images.InspectImage(ctx, builtRef)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/distribution/reference"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 )
 
 // ExpectedVars are the variables the provider gives a build command. The
@@ -35,7 +37,7 @@ type ExpectedVars struct {
 // SetExpected fills the EXPECTED_* names of ref as Tilt does: the familiar
 // ref, its path without the registry, and its tag.
 func (v *ExpectedVars) SetExpected(ref reference.NamedTagged) {
-	v.ExpectedRef = reference.FamiliarString(ref)
+	v.ExpectedRef = imageref.Familiar(ref)
 	v.ExpectedImage = reference.Path(ref)
 	v.ExpectedTag = ref.Tag()
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"unicode"
 
 	"github.com/containerd/platforms"
 	buildctl "github.com/moby/buildkit/cmd/buildctl/build"
@@ -33,7 +34,9 @@ func ParseBuildArg(arg string) (key string, value *string, err error) {
 	if strings.TrimSpace(key) == "" {
 		return "", nil, fmt.Errorf("build arg %q has an empty name; write KEY=VALUE, or KEY to take the value from the environment", arg)
 	}
-	if strings.ContainsAny(key, " \t\n") {
+	// Any Unicode space, as TrimSpace above: a name with "\r" or "\v" in it
+	// can never match an ARG of the Dockerfile.
+	if strings.ContainsFunc(key, unicode.IsSpace) {
 		return "", nil, fmt.Errorf("build arg name %q contains whitespace; write KEY=VALUE", key)
 	}
 	if hasValue {
@@ -113,7 +116,9 @@ func ValidatePlatform(platform string) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a platform: %w; write os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8", platform, err)
 	}
-	if p.OS == "" || p.Architecture == "" {
+	// containerd takes "." and ".." for an architecture or variant, which no
+	// image has; its own Format even drops them ("linux/." is "linux").
+	if p.OS == "" || p.Architecture == "" || isDots(p.Architecture) || isDots(p.Variant) {
 		return fmt.Errorf("%q is not a platform; write os/arch[/variant], e.g. linux/amd64", platform)
 	}
 	// containerd passes unknown names through; a build would then fail late
@@ -137,3 +142,5 @@ var (
 	knownArchitectures = []string{"386", "amd64", "arm", "arm64", "loong64", "mips", "mips64", "mips64le", "mipsle",
 		"ppc64", "ppc64le", "riscv64", "s390x", "sparc64", "wasm"}
 )
+
+func isDots(s string) bool { return s == "." || s == ".." }

@@ -54,10 +54,17 @@ func ForRegistry(repo reference.Named, registryHost string) (reference.Named, er
 	if reference.Domain(name) == registryHost || strings.HasPrefix(name.Name(), registryHost+"/") {
 		return name, nil
 	}
-	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(reference.FamiliarName(name))
+	// Lower case: a domain may have capitals, which a path may not; domains
+	// are case-insensitive, and the rest of a name is lower case already.
+	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(strings.ToLower(reference.FamiliarName(name)))
 	moved, err := reference.ParseNormalizedNamed(registryHost + "/" + escaped)
 	if err != nil {
 		return nil, fmt.Errorf("cannot place %q in registry %q: %w", reference.FamiliarName(name), registryHost, err)
+	}
+	// A host without a dot or port ("myregistry") is not taken as one: the
+	// name would land on Docker Hub, as docker.io/myregistry/...
+	if !strings.HasPrefix(moved.Name(), registryHost+"/") {
+		return nil, fmt.Errorf("%q is not a registry host: write host[:port], e.g. localhost:5000 or registry.example.com", registryHost)
 	}
 	return moved, nil
 }
@@ -81,6 +88,11 @@ func ImmutableTag(imageID string) (string, error) {
 	if len(hex) < 16 {
 		return "", fmt.Errorf("image ID %q is too short to name a tag", imageID)
 	}
+	// Only hex digits make a tag that is valid and names the content; an ID
+	// from a build command's engine could be anything.
+	if strings.TrimLeft(hex, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("image ID %q is not sha256: and hex digits, so it cannot name a tag", imageID)
+	}
 	return ImmutableTagPrefix + hex[:16], nil
 }
 
@@ -95,7 +107,7 @@ func Immutable(repo reference.Named, imageID string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return reference.FamiliarString(tagged), nil
+	return Familiar(tagged), nil
 }
 
 // WithTag returns repo with tag, in familiar form.
@@ -104,5 +116,17 @@ func WithTag(repo reference.Named, tag string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%q is not a valid tag: %w", tag, err)
 	}
-	return reference.FamiliarString(tagged), nil
+	return Familiar(tagged), nil
+}
+
+// Familiar is ref in the short form users write ("myapp:v1"), unless that
+// form names another image: reference drops "docker.io/" even from
+// "docker.io/localhost/app", whose short form is a repository on the
+// registry "localhost". Such a ref keeps its full form.
+func Familiar(ref reference.Named) string {
+	short := reference.FamiliarString(ref)
+	if again, err := reference.ParseNormalizedNamed(short); err != nil || again.String() != ref.String() {
+		return ref.String()
+	}
+	return short
 }

@@ -674,7 +674,7 @@ func digestRef(ref, digest string) string {
 	if err != nil {
 		return ""
 	}
-	return reference.FamiliarName(named) + "@" + digest
+	return imageref.Familiar(reference.TrimNamed(named)) + "@" + digest
 }
 
 func stageStatuses(stages []dockerbuild.Stage) []stageStatusModel {
