@@ -8,7 +8,7 @@ func TestValidateRegistryHost(t *testing.T) {
 			t.Errorf("ValidateRegistryHost(%q) = %v, want ok", host, err)
 		}
 	}
-	for _, host := range []string{"", "http://localhost:5000", "localhost:5000/team", "Registry Host", "host:port"} {
+	for _, host := range []string{"", "http://localhost:5000", "localhost:5000/team", "Registry Host", "host:port", "myregistry"} {
 		if err := ValidateRegistryHost(host); err == nil {
 			t.Errorf("ValidateRegistryHost(%q) accepted it", host)
 		}

@@ -86,6 +86,7 @@ func TestAccBadInput(t *testing.T) {
 		{name: "provider duplicate cluster", provider: "cluster {\n    name = \"a\"\n  }\n  cluster {\n    name = \"a\"\n  }", resource: docker(""), wantErr: `(?s)already defined.*own name`, wantPath: `provider "imagebuild"`},
 		{name: "provider bad arch", provider: "cluster {\n    name = \"a\"\n    arch = \"x86\"\n  }", resource: docker(""), wantErr: `(?s)x86.*amd64`, wantPath: `arch\s*=`},
 		{name: "provider registry host with scheme", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"https://registry.example.com\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
+		{name: "provider registry host that is a Docker Hub path", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"myregistry\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
 		{name: "provider host_from_cluster alone", provider: "cluster {\n    name = \"a\"\n    registry {\n      host_from_cluster = \"kind-registry:5000\"\n    }\n  }", resource: docker(""), wantErr: `(?s)host.*must be specified`, wantPath: `host_from_cluster\s*=`},
 		{name: "provider empty registry_auth address", provider: "registry_auth {\n    address  = \"\"\n    username = \"u\"\n    password = \"p\"\n  }", resource: docker(""), wantErr: `at least 1`, wantPath: `address\s*=`},
 	}
