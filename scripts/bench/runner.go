@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"time"
+)
+
+// runner runs commands with one environment, appending what they print to a
+// log file, so that the terminal shows only the figures.
+type runner struct {
+	env []string
+	log *os.File
+}
+
+func newRunner(logPath string, env []string) (*runner, error) {
+	log, err := os.OpenFile(logPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	return &runner{env: env, log: log}, nil
+}
+
+func (r *runner) close() error { return r.log.Close() }
+
+// execute runs args with stdout to out (the log when nil) and returns the
+// exit status; err only when the command could not be run or was killed.
+func (r *runner) execute(out io.Writer, args []string) (int, error) {
+	start := r.header(args)
+	if out == nil {
+		out = r.log
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env, cmd.Stdout, cmd.Stderr = r.env, out, r.log
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.Exited() {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w%s", strings.Join(args, " "), err, r.tailSince(start))
+	}
+	return 0, nil
+}
+
+func (r *runner) exitCode(args ...string) (int, error) { return r.execute(nil, args) }
+
+// run runs args and fails on a non-zero exit status.
+func (r *runner) run(args ...string) error {
+	start := r.offset()
+	code, err := r.execute(nil, args)
+	if err == nil && code != 0 {
+		err = r.exitError(args, code, start)
+	}
+	return err
+}
+
+// timed runs args and returns its wall time.
+func (r *runner) timed(args ...string) (time.Duration, error) {
+	started := time.Now()
+	err := r.run(args...)
+	return time.Since(started), err
+}
+
+// output runs args and returns what it prints on stdout, trimmed; a
+// non-zero exit status is an error.
+func (r *runner) output(args ...string) (string, error) {
+	start := r.offset()
+	out, code, err := r.tryOutput(args...)
+	if err == nil && code != 0 {
+		err = r.exitError(args, code, start)
+	}
+	return out, err
+}
+
+// tryOutput is output that returns a non-zero exit status instead of failing.
+func (r *runner) tryOutput(args ...string) (string, int, error) {
+	var stdout bytes.Buffer
+	code, err := r.execute(&stdout, args)
+	if code != 0 {
+		r.log.Write(stdout.Bytes()) // it may say why
+	}
+	return strings.TrimSpace(stdout.String()), code, err
+}
+
+func (r *runner) exitError(args []string, code int, start int64) error {
+	return fmt.Errorf("%s: exit status %d%s", strings.Join(args, " "), code, r.tailSince(start))
+}
+
+func (r *runner) header(args []string) int64 {
+	start := r.offset()
+	fmt.Fprintf(r.log, "\n$ %s   # %s\n", strings.Join(args, " "), time.Now().Format(time.TimeOnly))
+	return start
+}
+
+// offset is the log's size: in append mode the writes always go there.
+func (r *runner) offset() int64 {
+	off, _ := r.log.Seek(0, io.SeekEnd)
+	return off
+}
+
+// tailSince quotes the last lines a failed command logged.
+func (r *runner) tailSince(start int64) string {
+	const maxLines = 25
+	raw, err := os.ReadFile(r.log.Name())
+	if err != nil || start > int64(len(raw)) {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(raw[start:]), "\n"), "\n")
+	if len(lines) > maxLines {
+		lines = lines[len(lines)-maxLines:]
+	}
+	return fmt.Sprintf("\n--- last lines of %s:\n%s", r.log.Name(), strings.Join(lines, "\n"))
+}
