@@ -122,7 +122,7 @@ func (b *bench) setUpBuilds() error {
 			return err
 		}
 	}
-	tf, err := newTerraformSide(b.r, filepath.Join(b.cfg.workdir, "tf"), b.tfContext, rssLog)
+	tf, err := newTerraformSide(b.r, filepath.Join(b.cfg.workdir, "tf"), b.tfContext, b.cfg.network, rssLog)
 	b.tf = tf
 	return err
 }

@@ -30,11 +30,19 @@ type config struct {
 	workdir     string
 	scenarios   []string
 	keep        bool
+	// network is the RUN steps' network on both sides.
+	network string
 	// baseImage is the Dockerfile's FROM: a local image, never pulled.
 	baseImage string
 }
 
+// defaultNetwork is the engine's bridge, what a build gets without --network.
+const defaultNetwork = "default"
+
 func (c *config) validate() error {
+	if !slices.Contains([]string{defaultNetwork, "none", "host"}, c.network) {
+		return errors.New("-network must be default, none or host")
+	}
 	if c.runs < 1 {
 		return errors.New("-runs must be at least 1")
 	}

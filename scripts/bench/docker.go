@@ -19,8 +19,11 @@ type dockerCLI struct {
 
 // buildArgs is the reference build; the runner's environment has
 // DOCKER_BUILDKIT=1.
-func (d dockerCLI) buildArgs(contextDir string, noCache bool) []string {
+func (d dockerCLI) buildArgs(contextDir, network string, noCache bool) []string {
 	args := []string{dockerBinary, "build", "--progress=plain", "-t", cliTag}
+	if network != defaultNetwork {
+		args = append(args, "--network", network)
+	}
 	if noCache {
 		args = append(args, "--no-cache")
 	}

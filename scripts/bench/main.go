@@ -25,6 +25,8 @@ func main() {
 	flag.StringVar(&cfg.workdir, "workdir", filepath.Join(os.TempDir(), "imagebuild-bench"),
 		"working directory; generated trees there are reused when their parameters match")
 	scenarios := flag.String("scenarios", strings.Join(scenarioNames(), ","), "comma-separated scenarios to run")
+	flag.StringVar(&cfg.network, "network", defaultNetwork,
+		"network of the RUN steps on both sides: default (the engine's bridge), none or host")
 	flag.BoolVar(&cfg.keep, "keep", false, "keep the built images and Terraform state at the end")
 	flag.Parse()
 

@@ -13,6 +13,8 @@ type side struct {
 	prepare func(run int) error
 	measure func() (time.Duration, error)
 	verify  func(run int) error
+	// explain, when set, says where the measured command's time went.
+	explain func(took time.Duration) (string, error)
 	// provider sides report the provider process's peak RSS.
 	provider *terraformSide
 }
@@ -29,17 +31,34 @@ type pairResult struct {
 	a, b     sideResult
 }
 
+// sideRun is one measured run of a side.
+type sideRun struct {
+	took        time.Duration
+	peakKiB     int64
+	explanation string
+}
+
 // runPair runs the sides alternately, A B A B …, so that a drift in the
-// machine's speed touches both alike.
-func runPair(scenario string, runs int, a, b side) (pairResult, error) {
+// machine's speed touches both alike. A warm-up round, run 0, is printed
+// but not counted.
+func runPair(scenario string, runs int, warmUp bool, a, b side) (pairResult, error) {
 	result := pairResult{scenario: scenario, a: sideResult{label: a.label}, b: sideResult{label: b.label}}
-	for run := 1; run <= runs; run++ {
+	first := 1
+	if warmUp {
+		first = 0
+	}
+	for run := first; run <= runs; run++ {
 		for _, s := range []struct {
 			side
 			out *sideResult
 		}{{a, &result.a}, {b, &result.b}} {
-			if err := runSide(scenario, run, runs, s.side, s.out); err != nil {
+			measured, err := runSide(run, s.side)
+			if err != nil {
 				return result, fmt.Errorf("%s run %d, %s: %w", scenario, run, s.label, err)
+			}
+			printRun(scenario, run, runs, s.label, measured)
+			if run > 0 {
+				s.out.record(measured)
 			}
 		}
 	}
@@ -47,45 +66,68 @@ func runPair(scenario string, runs int, a, b side) (pairResult, error) {
 	return result, nil
 }
 
-func runSide(scenario string, run, runs int, s side, out *sideResult) error {
+func runSide(run int, s side) (sideRun, error) {
+	var measured sideRun
 	if s.prepare != nil {
 		if err := s.prepare(run); err != nil {
-			return err
+			return measured, err
 		}
 	}
 	if s.provider != nil {
 		if err := s.provider.resetPeakRSS(); err != nil {
-			return err
+			return measured, err
 		}
 	}
 	took, err := s.measure()
 	if err != nil {
-		return err
+		return measured, err
 	}
+	measured.took = took
 	if s.verify != nil {
 		if err := s.verify(run); err != nil {
-			return err
+			return measured, err
 		}
 	}
-	out.times = append(out.times, took)
-	line := fmt.Sprintf("  %-17s %d/%d  %-34s %8.3f s", scenario, run, runs, s.label, took.Seconds())
 	if s.provider != nil {
-		kib, err := s.provider.peakRSS()
-		if err != nil {
-			return err
+		if measured.peakKiB, err = s.provider.peakRSS(); err != nil {
+			return measured, err
 		}
-		out.peakKiB = append(out.peakKiB, kib)
-		line += fmt.Sprintf("   provider peak RSS %.1f MiB", mib(kib))
+	}
+	if s.explain != nil {
+		if measured.explanation, err = s.explain(took); err != nil {
+			return measured, err
+		}
+	}
+	return measured, nil
+}
+
+func (s *sideResult) record(r sideRun) {
+	s.times = append(s.times, r.took)
+	if r.peakKiB > 0 {
+		s.peakKiB = append(s.peakKiB, r.peakKiB)
+	}
+}
+
+func printRun(scenario string, run, runs int, label string, r sideRun) {
+	counter := fmt.Sprintf("%d/%d", run, runs)
+	if run == 0 {
+		counter = "warm-up"
+	}
+	line := fmt.Sprintf("  %-17s %-7s  %-34s %8.3f s", scenario, counter, label, r.took.Seconds())
+	if r.peakKiB > 0 {
+		line += fmt.Sprintf("   provider peak RSS %.1f MiB", mib(r.peakKiB))
 	}
 	fmt.Println(line)
-	return nil
+	if r.explanation != "" {
+		fmt.Printf("  %-17s %-7s    %s\n", "", "", r.explanation)
+	}
 }
 
 func printPairSummary(r pairResult) {
-	fmt.Printf("  %-17s median  %s %.3f s, %s %.3f s; ratio %.2f (median of run pairs %.2f)\n",
+	fmt.Printf("  %-17s median   %s %.3f s, %s %.3f s; ratio %.2f (median of run pairs %.2f)\n",
 		r.scenario, r.a.label, r.a.median().Seconds(), r.b.label, r.b.median().Seconds(), r.ratio(), r.pairRatio())
 	if len(r.a.peakKiB) > 0 {
-		fmt.Printf("  %-17s provider peak RSS: max %.1f MiB, median %.1f MiB\n", r.scenario, mib(r.a.maxPeakKiB()), mib(median(r.a.peakKiB)))
+		fmt.Printf("  %-17s median   provider peak RSS: max %.1f MiB, median %.1f MiB\n", r.scenario, mib(r.a.maxPeakKiB()), mib(median(r.a.peakKiB)))
 	}
 }
 

@@ -104,14 +104,19 @@ func (r *runner) offset() int64 {
 	return off
 }
 
-// tailSince quotes the last lines a failed command logged.
-func (r *runner) tailSince(start int64) string {
-	const maxLines = 25
+// logSince returns what the commands logged after offset start.
+func (r *runner) logSince(start int64) string {
 	raw, err := os.ReadFile(r.log.Name())
 	if err != nil || start > int64(len(raw)) {
 		return ""
 	}
-	lines := strings.Split(strings.TrimRight(string(raw[start:]), "\n"), "\n")
+	return string(raw[start:])
+}
+
+// tailSince quotes the last lines a failed command logged.
+func (r *runner) tailSince(start int64) string {
+	const maxLines = 25
+	lines := strings.Split(strings.TrimRight(r.logSince(start), "\n"), "\n")
 	if len(lines) > maxLines {
 		lines = lines[len(lines)-maxLines:]
 	}

@@ -26,29 +26,23 @@ func (b *bench) planNoChange() (pairResult, error) {
 		return pairResult{}, fmt.Errorf("%s setup: %w", scenarioPlanNoChange, err)
 	}
 	tarHash := []string{"bash", "-o", "pipefail", "-c", `tar c -C "$1" . | sha256sum`, "bench", b.tfContext}
-	// One untimed round of each warms the page cache and the binaries.
-	if err := b.tf.planNoChange(); err != nil {
-		return pairResult{}, err
-	}
-	if err := b.r.run(tarHash...); err != nil {
-		return pairResult{}, err
-	}
 	plan := side{label: "terraform plan", provider: b.tf, measure: func() (time.Duration, error) {
 		started := time.Now()
 		err := b.tf.planNoChange()
 		return time.Since(started), err
 	}}
 	tar := side{label: "tar c | sha256sum", measure: func() (time.Duration, error) { return b.r.timed(tarHash...) }}
-	return runPair(scenarioPlanNoChange, b.cfg.runs, plan, tar)
+	return runPair(scenarioPlanNoChange, b.cfg.runs, true, plan, tar)
 }
 
 // applyOneFile: each side changes one file of its own copy of the context,
-// then builds. Both start warm: each has built its context before.
+// then builds. Both start warm: each has built its context, and the
+// warm-up round has rebuilt it once after a change.
 func (b *bench) applyOneFile() (pairResult, error) {
 	if err := b.tf.apply(); err != nil {
 		return pairResult{}, fmt.Errorf("%s setup: %w", scenarioApplyOneFile, err)
 	}
-	if err := b.r.run(b.docker.buildArgs(b.cliContext, false)...); err != nil {
+	if err := b.r.run(b.docker.buildArgs(b.cliContext, b.cfg.network, false)...); err != nil {
 		return pairResult{}, fmt.Errorf("%s setup: %w", scenarioApplyOneFile, err)
 	}
 	apply := b.terraformApplySide("terraform apply", func(run int) error {
@@ -57,11 +51,12 @@ func (b *bench) applyOneFile() (pairResult, error) {
 	build := b.cliBuildSide("docker build", false, func(run int) error {
 		return changeFile(b.cliContext, b.contextSpec, changedFile(run, cliSide, b.contextSpec.Files), freshVariant())
 	})
-	return runPair(scenarioApplyOneFile, b.cfg.runs, apply, build)
+	return runPair(scenarioApplyOneFile, b.cfg.runs, true, apply, build)
 }
 
 // applyCold: each run starts with the engine's build cache pruned and the
-// side's images removed; the CLI adds --no-cache too, as asked of it.
+// side's images removed; the CLI adds --no-cache too, as asked of it. No
+// warm-up: every run is a first build.
 func (b *bench) applyCold() (pairResult, error) {
 	apply := b.terraformApplySide("terraform apply (pruned)", func(int) error {
 		return b.makeCold(terraformRepo)
@@ -69,7 +64,7 @@ func (b *bench) applyCold() (pairResult, error) {
 	build := b.cliBuildSide("docker build --no-cache (pruned)", true, func(int) error {
 		return b.makeCold(cliRepo)
 	})
-	return runPair(scenarioApplyCold, b.cfg.runs, apply, build)
+	return runPair(scenarioApplyCold, b.cfg.runs, false, apply, build)
 }
 
 func (b *bench) makeCold(repo string) error {
@@ -104,6 +99,7 @@ func (b *bench) terraformApplySide(label string, prepare func(run int) error) si
 			}
 			return b.checkBuilt(before, after, "terraform apply")
 		},
+		explain: b.explainApply,
 	}
 }
 
@@ -111,6 +107,7 @@ func (b *bench) terraformApplySide(label string, prepare func(run int) error) si
 // same way.
 func (b *bench) cliBuildSide(label string, noCache bool, prepare func(run int) error) side {
 	var before string
+	var logStart int64
 	return side{
 		label: label,
 		prepare: func(run int) (err error) {
@@ -119,7 +116,10 @@ func (b *bench) cliBuildSide(label string, noCache bool, prepare func(run int) e
 			}
 			return prepare(run)
 		},
-		measure: func() (time.Duration, error) { return b.r.timed(b.docker.buildArgs(b.cliContext, noCache)...) },
+		measure: func() (time.Duration, error) {
+			logStart = b.r.offset()
+			return b.r.timed(b.docker.buildArgs(b.cliContext, b.cfg.network, noCache)...)
+		},
 		verify: func(int) error {
 			after, err := b.docker.imageID(cliTag)
 			if err != nil {
@@ -127,7 +127,22 @@ func (b *bench) cliBuildSide(label string, noCache bool, prepare func(run int) e
 			}
 			return b.checkBuilt(before, after, "docker build")
 		},
+		explain: func(time.Duration) (string, error) {
+			return "steps: " + describeSteps(parseProgress(b.r.logSince(logStart))), nil
+		},
 	}
+}
+
+// explainApply splits an apply's time into the build, as the provider
+// timed it, and the rest: terraform itself, the provider's start, refresh
+// and the plan-time digests.
+func (b *bench) explainApply(took time.Duration) (string, error) {
+	build, steps, err := b.tf.lastBuild()
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("outside the build %.1f s; build %.1f s, steps: %s",
+		(took - build).Seconds(), build.Seconds(), describeSteps(steps)), nil
 }
 
 // checkBuilt makes sure a timed build really ran COPY and RUN: the context

@@ -51,7 +51,7 @@ func installProvider(r *runner, workdir, cliConfig, rssLog string) error {
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // newTerraformSide writes a configuration with one image built from contextDir.
-func newTerraformSide(r *runner, dir, contextDir, rssLog string) (*terraformSide, error) {
+func newTerraformSide(r *runner, dir, contextDir, network, rssLog string) (*terraformSide, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -63,17 +63,24 @@ func newTerraformSide(r *runner, dir, contextDir, rssLog string) (*terraformSide
 
 resource "imagebuild_docker_image" "bench" {
   ref     = %q
-  context = %q
+  context = %q%s
 }
 
 output "image_id" {
   value = imagebuild_docker_image.bench.image_id
 }
-`, providerSource, terraformRepo, contextDir)
+`, providerSource, terraformRepo, contextDir, networkArgument(network))
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
 	return &terraformSide{r: r, dir: dir, rssLog: rssLog}, nil
+}
+
+func networkArgument(network string) string {
+	if network == defaultNetwork {
+		return ""
+	}
+	return fmt.Sprintf("\n  network = %q", network)
 }
 
 func (t *terraformSide) command(args ...string) []string {
