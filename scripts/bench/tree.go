@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // treeSpec fully determines a generated tree: the same spec gives the same
@@ -68,6 +69,8 @@ func ensureTree(dir string, spec treeSpec) (reused bool, err error) {
 	if err := generateTree(dir, spec); err != nil {
 		return false, err
 	}
+	// Write the new tree back now, not while a scenario reads it.
+	syscall.Sync()
 	return false, os.WriteFile(markerPath(dir), want, 0o644)
 }
 
