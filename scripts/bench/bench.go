@@ -19,9 +19,10 @@ type bench struct {
 	cliContext  string
 	digestSpec  treeSpec
 	digestDir   string
-	// builtImages are the image IDs the timed builds made, to tell a real
-	// build from a cached one and to remove them at the end.
-	builtImages map[string]bool
+	// seenImages are the IDs of the images each side had before and after
+	// its builds: a build that gives one of them was cached, and all are
+	// removed at the end (a moved tag leaves the old image dangling).
+	seenImages map[string]bool
 }
 
 func run(cfg config) error {
@@ -66,7 +67,7 @@ func newBench(cfg config) (*bench, error) {
 		cliContext:  filepath.Join(cfg.workdir, "ctx-cli"),
 		digestSpec:  digestTreeSpec(cfg.digestFiles, int64(cfg.digestSize)),
 		digestDir:   filepath.Join(cfg.workdir, "digest-tree"),
-		builtImages: map[string]bool{},
+		seenImages:  map[string]bool{},
 	}, nil
 }
 
@@ -142,7 +143,7 @@ func (b *bench) ensureTree(dir string, spec treeSpec) error {
 }
 
 // cleanUp removes what the run built: the Terraform-managed image, the CLI's
-// image, every image a timed build made, and the build cache they leave
+// image, every image the builds made, and the build cache they leave
 // unreferenced. The generated trees stay for the next run.
 func (b *bench) cleanUp() error {
 	if b.tf == nil {
@@ -153,7 +154,7 @@ func (b *bench) cleanUp() error {
 	for _, repo := range []string{terraformRepo, cliRepo} {
 		err = errors.Join(err, b.docker.removeRepo(repo))
 	}
-	for id := range b.builtImages {
+	for id := range b.seenImages {
 		err = errors.Join(err, b.docker.removeImages(id))
 	}
 	return errors.Join(err, b.r.run(dockerBinary, "builder", "prune", "-f"))

@@ -11,7 +11,7 @@ import (
 type side struct {
 	label   string
 	prepare func(run int) error
-	measure func() (time.Duration, error)
+	measure func() (measurement, error)
 	verify  func(run int) error
 	// explain, when set, says where the measured command's time went.
 	explain func(took time.Duration) (string, error)
@@ -22,6 +22,7 @@ type side struct {
 type sideResult struct {
 	label   string
 	times   []time.Duration
+	cpu     []time.Duration
 	peakKiB []int64
 }
 
@@ -33,7 +34,7 @@ type pairResult struct {
 
 // sideRun is one measured run of a side.
 type sideRun struct {
-	took        time.Duration
+	measurement
 	peakKiB     int64
 	explanation string
 }
@@ -78,11 +79,11 @@ func runSide(run int, s side) (sideRun, error) {
 			return measured, err
 		}
 	}
-	took, err := s.measure()
+	m, err := s.measure()
 	if err != nil {
 		return measured, err
 	}
-	measured.took = took
+	measured.measurement = m
 	if s.verify != nil {
 		if err := s.verify(run); err != nil {
 			return measured, err
@@ -94,7 +95,7 @@ func runSide(run int, s side) (sideRun, error) {
 		}
 	}
 	if s.explain != nil {
-		if measured.explanation, err = s.explain(took); err != nil {
+		if measured.explanation, err = s.explain(m.wall); err != nil {
 			return measured, err
 		}
 	}
@@ -102,7 +103,8 @@ func runSide(run int, s side) (sideRun, error) {
 }
 
 func (s *sideResult) record(r sideRun) {
-	s.times = append(s.times, r.took)
+	s.times = append(s.times, r.wall)
+	s.cpu = append(s.cpu, r.cpu)
 	if r.peakKiB > 0 {
 		s.peakKiB = append(s.peakKiB, r.peakKiB)
 	}
@@ -113,7 +115,7 @@ func printRun(scenario string, run, runs int, label string, r sideRun) {
 	if run == 0 {
 		counter = "warm-up"
 	}
-	line := fmt.Sprintf("  %-17s %-7s  %-34s %8.3f s", scenario, counter, label, r.took.Seconds())
+	line := fmt.Sprintf("  %-17s %-7s  %-34s %8.3f s   cpu %6.2f s", scenario, counter, label, r.wall.Seconds(), r.cpu.Seconds())
 	if r.peakKiB > 0 {
 		line += fmt.Sprintf("   provider peak RSS %.1f MiB", mib(r.peakKiB))
 	}
@@ -126,6 +128,8 @@ func printRun(scenario string, run, runs int, label string, r sideRun) {
 func printPairSummary(r pairResult) {
 	fmt.Printf("  %-17s median   %s %.3f s, %s %.3f s; ratio %.2f (median of run pairs %.2f)\n",
 		r.scenario, r.a.label, r.a.median().Seconds(), r.b.label, r.b.median().Seconds(), r.ratio(), r.pairRatio())
+	fmt.Printf("  %-17s median   cpu: %s %.2f s, %s %.2f s (the engine's share counts on neither side)\n",
+		r.scenario, r.a.label, median(r.a.cpu).Seconds(), r.b.label, median(r.b.cpu).Seconds())
 	if len(r.a.peakKiB) > 0 {
 		fmt.Printf("  %-17s median   provider peak RSS: max %.1f MiB, median %.1f MiB\n", r.scenario, mib(r.a.maxPeakKiB()), mib(median(r.a.peakKiB)))
 	}

@@ -24,7 +24,8 @@ func printReport(rep report) {
 	var rows [][]string
 	if p, ok := rep.pairs[scenarioPlanNoChange]; ok {
 		rows = append(rows, []string{"1", "no-change plan ≤ 0.6 s and ≤ 0.25x `tar c \\| sha256sum`",
-			fmt.Sprintf("%.2f s vs %.2f s: %.2fx (run pairs %.2fx)", p.a.median().Seconds(), p.b.median().Seconds(), p.ratio(), p.pairRatio()),
+			fmt.Sprintf("%.2f s vs %.2f s: %.2fx (run pairs %.2fx); CPU %.2f s vs %.2f s", p.a.median().Seconds(), p.b.median().Seconds(),
+				p.ratio(), p.pairRatio(), median(p.a.cpu).Seconds(), median(p.b.cpu).Seconds()),
 			verdict(p.a.median().Seconds() <= planMaxSeconds && p.ratio() <= planMaxRatio)})
 	}
 	for _, t := range []struct{ number, scenario, target string }{
@@ -42,7 +43,8 @@ func printReport(rep report) {
 	}
 	if d := rep.digest; d != nil {
 		rows = append(rows, []string{"5", fmt.Sprintf("plan digest throughput, %s in %d files", sizeText(d.bytes), d.files),
-			fmt.Sprintf("1 core: %s; 2 cores: %s; %.2fx", d.rate(d.median(1)), d.rate(d.median(2)), d.speedup()), "stated"})
+			fmt.Sprintf("1 core: %s; 2 cores: %s; %.2fx faster on 2 cores (CPU cost: %s)",
+				d.rate(d.median(1)), d.rate(d.median(2)), d.speedup(), d.cpuRate(1)), "stated"})
 	}
 	fmt.Println("\nsummary (medians; ratio = provider / reference):")
 	fmt.Println("| # | target | measured | |")

@@ -28,43 +28,55 @@ func newRunner(logPath string, env []string) (*runner, error) {
 
 func (r *runner) close() error { return r.log.Close() }
 
+// measurement is a timed command: its wall time, and the CPU time of its
+// process and of the descendants it waited for (terraform waits for the
+// provider; the Docker engine's work counts on neither side). On a busy
+// machine the CPU time moves much less than the wall time.
+type measurement struct {
+	wall, cpu time.Duration
+}
+
 // execute runs args with stdout to out (the log when nil) and returns the
 // exit status; err only when the command could not be run or was killed.
-func (r *runner) execute(out io.Writer, args []string) (int, error) {
+func (r *runner) execute(out io.Writer, args []string) (int, measurement, error) {
 	start := r.header(args)
 	if out == nil {
 		out = r.log
 	}
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Env, cmd.Stdout, cmd.Stderr = r.env, out, r.log
+	started := time.Now()
 	err := cmd.Run()
+	m := measurement{wall: time.Since(started)}
+	if cmd.ProcessState != nil {
+		m.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	var exit *exec.ExitError
 	if errors.As(err, &exit) && exit.Exited() {
-		return exit.ExitCode(), nil
+		return exit.ExitCode(), m, nil
 	}
 	if err != nil {
-		return -1, fmt.Errorf("%s: %w%s", strings.Join(args, " "), err, r.tailSince(start))
+		return -1, m, fmt.Errorf("%s: %w%s", strings.Join(args, " "), err, r.tailSince(start))
 	}
-	return 0, nil
+	return 0, m, nil
 }
 
-func (r *runner) exitCode(args ...string) (int, error) { return r.execute(nil, args) }
+func (r *runner) exitCode(args ...string) (int, measurement, error) { return r.execute(nil, args) }
 
 // run runs args and fails on a non-zero exit status.
 func (r *runner) run(args ...string) error {
-	start := r.offset()
-	code, err := r.execute(nil, args)
-	if err == nil && code != 0 {
-		err = r.exitError(args, code, start)
-	}
+	_, err := r.timed(args...)
 	return err
 }
 
-// timed runs args and returns its wall time.
-func (r *runner) timed(args ...string) (time.Duration, error) {
-	started := time.Now()
-	err := r.run(args...)
-	return time.Since(started), err
+// timed is run that returns the command's times.
+func (r *runner) timed(args ...string) (measurement, error) {
+	start := r.offset()
+	code, m, err := r.execute(nil, args)
+	if err == nil && code != 0 {
+		err = r.exitError(args, code, start)
+	}
+	return m, err
 }
 
 // output runs args and returns what it prints on stdout, trimmed; a
@@ -81,7 +93,7 @@ func (r *runner) output(args ...string) (string, error) {
 // tryOutput is output that returns a non-zero exit status instead of failing.
 func (r *runner) tryOutput(args ...string) (string, int, error) {
 	var stdout bytes.Buffer
-	code, err := r.execute(&stdout, args)
+	code, _, err := r.execute(&stdout, args)
 	if code != 0 {
 		r.log.Write(stdout.Bytes()) // it may say why
 	}

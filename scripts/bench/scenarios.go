@@ -22,16 +22,12 @@ func freshVariant() uint64 { return uint64(time.Now().UnixNano()) }
 // planNoChange: a plan after an apply, with nothing changed, against
 // reading and hashing the same tree with tar and sha256sum.
 func (b *bench) planNoChange() (pairResult, error) {
-	if err := b.tf.apply(); err != nil {
+	if _, err := b.tf.apply(); err != nil {
 		return pairResult{}, fmt.Errorf("%s setup: %w", scenarioPlanNoChange, err)
 	}
 	tarHash := []string{"bash", "-o", "pipefail", "-c", `tar c -C "$1" . | sha256sum`, "bench", b.tfContext}
-	plan := side{label: "terraform plan", provider: b.tf, measure: func() (time.Duration, error) {
-		started := time.Now()
-		err := b.tf.planNoChange()
-		return time.Since(started), err
-	}}
-	tar := side{label: "tar c | sha256sum", measure: func() (time.Duration, error) { return b.r.timed(tarHash...) }}
+	plan := side{label: "terraform plan", provider: b.tf, measure: b.tf.planNoChange}
+	tar := side{label: "tar c | sha256sum", measure: func() (measurement, error) { return b.r.timed(tarHash...) }}
 	return runPair(scenarioPlanNoChange, b.cfg.runs, true, plan, tar)
 }
 
@@ -39,7 +35,7 @@ func (b *bench) planNoChange() (pairResult, error) {
 // then builds. Both start warm: each has built its context, and the
 // warm-up round has rebuilt it once after a change.
 func (b *bench) applyOneFile() (pairResult, error) {
-	if err := b.tf.apply(); err != nil {
+	if _, err := b.tf.apply(); err != nil {
 		return pairResult{}, fmt.Errorf("%s setup: %w", scenarioApplyOneFile, err)
 	}
 	if err := b.r.run(b.docker.buildArgs(b.cliContext, b.cfg.network, false)...); err != nil {
@@ -85,13 +81,10 @@ func (b *bench) terraformApplySide(label string, prepare func(run int) error) si
 			if before, err = b.tf.imageID(); err != nil {
 				return err
 			}
+			b.see(before)
 			return prepare(run)
 		},
-		measure: func() (time.Duration, error) {
-			started := time.Now()
-			err := b.tf.apply()
-			return time.Since(started), err
-		},
+		measure: b.tf.apply,
 		verify: func(int) error {
 			after, err := b.tf.imageID()
 			if err != nil {
@@ -114,9 +107,10 @@ func (b *bench) cliBuildSide(label string, noCache bool, prepare func(run int) e
 			if before, err = b.docker.imageID(cliTag); err != nil {
 				return err
 			}
+			b.see(before)
 			return prepare(run)
 		},
-		measure: func() (time.Duration, error) {
+		measure: func() (measurement, error) {
 			logStart = b.r.offset()
 			return b.r.timed(b.docker.buildArgs(b.cliContext, b.cfg.network, noCache)...)
 		},
@@ -153,12 +147,18 @@ func (b *bench) checkBuilt(before, after, what string) error {
 	if after == "" {
 		return fmt.Errorf("%s left no image", what)
 	}
-	if after == before || b.builtImages[after] {
+	if after == before || b.seenImages[after] {
 		return fmt.Errorf("%s returned an image built before (%s): the build was cached", what, after)
 	}
 	if id, err := b.docker.imageID(after); err != nil || id == "" {
 		return fmt.Errorf("%s: image %s is not in the engine (%v)", what, after, err)
 	}
-	b.builtImages[after] = true
+	b.see(after)
 	return nil
+}
+
+func (b *bench) see(imageID string) {
+	if imageID != "" {
+		b.seenImages[imageID] = true
+	}
 }

@@ -87,22 +87,22 @@ func (t *terraformSide) command(args ...string) []string {
 	return append([]string{"terraform", "-chdir=" + t.dir}, append(args, "-input=false", "-no-color")...)
 }
 
-func (t *terraformSide) apply() error {
-	return t.r.run(t.command("apply", "-auto-approve")...)
+func (t *terraformSide) apply() (measurement, error) {
+	return t.r.timed(t.command("apply", "-auto-approve")...)
 }
 
 // planNoChange fails unless the plan finds nothing to do.
-func (t *terraformSide) planNoChange() error {
-	code, err := t.r.exitCode(t.command("plan", "-detailed-exitcode")...)
+func (t *terraformSide) planNoChange() (measurement, error) {
+	code, m, err := t.r.exitCode(t.command("plan", "-detailed-exitcode")...)
 	switch {
 	case err != nil:
-		return err
+		return m, err
 	case code == 2:
-		return fmt.Errorf("terraform plan found changes where none were made (see %s)", t.r.log.Name())
+		return m, fmt.Errorf("terraform plan found changes where none were made (see %s)", t.r.log.Name())
 	case code != 0:
-		return fmt.Errorf("terraform plan failed with exit status %d (see %s)", code, t.r.log.Name())
+		return m, fmt.Errorf("terraform plan failed with exit status %d (see %s)", code, t.r.log.Name())
 	}
-	return nil
+	return m, nil
 }
 
 func (t *terraformSide) destroy() error {
