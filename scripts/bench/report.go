@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+)
+
+// report is what the scenarios measured; a scenario not run is absent.
+type report struct {
+	pairs  map[string]pairResult
+	digest *digestResult
+}
+
+// Issue 8's targets.
+const (
+	planMaxSeconds    = 0.6
+	planMaxRatio      = 0.25
+	applyMaxRatio     = 1.15
+	providerMaxRSSMiB = 150
+)
+
+// printReport prints the targets as a Markdown table, ready for BENCHMARKS.md.
+func printReport(rep report) {
+	var rows [][]string
+	if p, ok := rep.pairs[scenarioPlanNoChange]; ok {
+		rows = append(rows, []string{"1", "no-change plan ≤ 0.6 s and ≤ 0.25x `tar c \\| sha256sum`",
+			fmt.Sprintf("%.2f s vs %.2f s: %.2fx (run pairs %.2fx); CPU %.2f s vs %.2f s", p.a.median().Seconds(), p.b.median().Seconds(),
+				p.ratio(), p.pairRatio(), median(p.a.cpu).Seconds(), median(p.b.cpu).Seconds()),
+			verdict(p.a.median().Seconds() <= planMaxSeconds && p.ratio() <= planMaxRatio)})
+	}
+	for _, t := range []struct{ number, scenario, target string }{
+		{"2", scenarioApplyOneFile, "one-file-change apply ≤ 1.15x `docker build`"},
+		{"3", scenarioApplyCold, "cold apply ≤ 1.15x `docker build --no-cache`, cache pruned before both"},
+	} {
+		if p, ok := rep.pairs[t.scenario]; ok {
+			rows = append(rows, []string{t.number, t.target,
+				fmt.Sprintf("%.2f s vs %.2f s: %.2fx (run pairs %.2fx)", p.a.median().Seconds(), p.b.median().Seconds(), p.ratio(), p.pairRatio()),
+				verdict(p.ratio() <= applyMaxRatio)})
+		}
+	}
+	if row, ok := rssRow(rep); ok {
+		rows = append(rows, row)
+	}
+	if d := rep.digest; d != nil {
+		rows = append(rows, []string{"5", fmt.Sprintf("plan digest throughput, %s in %d files", sizeText(d.bytes), d.files),
+			fmt.Sprintf("1 core: %s; 2 cores: %s; %.2fx faster on 2 cores (CPU cost: %s)",
+				d.rate(d.median(1)), d.rate(d.median(2)), d.speedup(), d.cpuRate(1)), "stated"})
+	}
+	fmt.Println("\nsummary (medians; ratio = provider / reference):")
+	fmt.Println("| # | target | measured | |")
+	fmt.Println("|---|---|---|---|")
+	for _, row := range rows {
+		fmt.Printf("| %s |\n", strings.Join(row, " | "))
+	}
+}
+
+// rssRow is target 4 over whichever of scenarios 2 and 3 ran.
+func rssRow(rep report) ([]string, bool) {
+	var peak int64
+	var during []string
+	for _, name := range []string{scenarioApplyOneFile, scenarioApplyCold} {
+		if p, ok := rep.pairs[name]; ok {
+			peak = max(peak, p.a.maxPeakKiB())
+			during = append(during, name)
+		}
+	}
+	if len(during) == 0 {
+		return nil, false
+	}
+	return []string{"4", "provider peak RSS ≤ 150 MiB during 2 and 3",
+		fmt.Sprintf("max %.1f MiB (%s)", mib(peak), strings.Join(during, ", ")),
+		verdict(mib(peak) <= providerMaxRSSMiB)}, true
+}
+
+func verdict(met bool) string {
+	if met {
+		return "met"
+	}
+	return "not met"
+}
