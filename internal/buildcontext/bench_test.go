@@ -1,0 +1,96 @@
+package buildcontext
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// benchTree is the shape of a generated context.
+type benchTree struct {
+	files int
+	bytes int64
+}
+
+func (t benchTree) String() string {
+	return fmt.Sprintf("%dfiles-%dMiB", t.files, t.bytes>>20)
+}
+
+var (
+	defaultBenchTree = benchTree{files: 2_000, bytes: 40 << 20}
+	// largeBenchTree is the size of the performance target: a no-change plan
+	// over it must stay well under a second.
+	largeBenchTree = benchTree{files: 20_000, bytes: 400 << 20}
+)
+
+// benchTrees are the trees the benchmarks digest; the large one only with
+// IMAGEBUILD_BENCH_LARGE=1, as it writes 400 MiB.
+func benchTrees() []benchTree {
+	if os.Getenv("IMAGEBUILD_BENCH_LARGE") == "1" {
+		return []benchTree{defaultBenchTree, largeBenchTree}
+	}
+	return []benchTree{defaultBenchTree}
+}
+
+// writeTree writes a context of spec's shape under dir, the same on every
+// run: 50 files a directory, two levels deep, sizes spread around the mean,
+// every tenth file executable, a few symlinks and a .dockerignore that
+// leaves out one directory. It returns the bytes of the files it keeps.
+func writeTree(tb testing.TB, dir string, spec benchTree) int64 {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	content := rand.NewChaCha8([32]byte{1})
+	mean := spec.bytes / int64(spec.files)
+	buf := make([]byte, 2*mean)
+	var kept int64
+	for i := range spec.files {
+		sub := filepath.Join(dir, fmt.Sprintf("d%02d", i/1000), fmt.Sprintf("s%02d", i/50%20))
+		if i%50 == 0 {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		size := mean/2 + rng.Int64N(mean)
+		content.Read(buf[:size])
+		mode := os.FileMode(0o644)
+		if i%10 == 0 {
+			mode = 0o755
+		}
+		name := filepath.Join(sub, fmt.Sprintf("f%05d.bin", i))
+		if err := os.WriteFile(name, buf[:size], mode); err != nil {
+			tb.Fatal(err)
+		}
+		if i%500 == 0 {
+			if err := os.Symlink(filepath.Base(name), name+".link"); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if !ignoredInBenchTree(i) {
+			kept += size
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, IgnoreFile), []byte("d00/s19\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return kept
+}
+
+func ignoredInBenchTree(i int) bool { return i/1000 == 0 && i/50%20 == 19 }
+
+func BenchmarkDigest(b *testing.B) {
+	for _, spec := range benchTrees() {
+		b.Run(spec.String(), func(b *testing.B) {
+			dir := b.TempDir()
+			b.SetBytes(writeTree(b, dir, spec))
+			ctx := context.Background()
+			for b.Loop() {
+				if _, err := Digest(ctx, dir); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
