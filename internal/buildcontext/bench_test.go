@@ -2,11 +2,14 @@ package buildcontext
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
+	"time"
 )
 
 // benchTree is the shape of a generated context.
@@ -80,17 +83,86 @@ func writeTree(tb testing.TB, dir string, spec benchTree) int64 {
 
 func ignoredInBenchTree(i int) bool { return i/1000 == 0 && i/50%20 == 19 }
 
+// BenchmarkDigest digests each tree without a cache, with an empty cache
+// (hash everything, write the cache) and with a warm one (a no-change plan).
 func BenchmarkDigest(b *testing.B) {
 	for _, spec := range benchTrees() {
 		b.Run(spec.String(), func(b *testing.B) {
 			dir := b.TempDir()
-			b.SetBytes(writeTree(b, dir, spec))
+			size := writeTree(b, dir, spec)
+			// Let the files settle, or the warm cache would not trust them.
+			time.Sleep(racyMargin + 100*time.Millisecond)
 			ctx := context.Background()
-			for b.Loop() {
-				if _, err := Digest(ctx, dir); err != nil {
+			b.Run("cache=none", func(b *testing.B) {
+				b.SetBytes(size)
+				for b.Loop() {
+					if _, err := Digest(ctx, dir); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("cache=cold", func(b *testing.B) {
+				b.SetBytes(size)
+				cacheRoot := b.TempDir()
+				i := 0
+				for b.Loop() {
+					i++
+					d := Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
+					if _, err := d.Digest(ctx, dir); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("cache=warm", func(b *testing.B) {
+				b.SetBytes(size)
+				d := Digester{CacheDir: b.TempDir()}
+				if _, err := d.Digest(ctx, dir); err != nil {
 					b.Fatal(err)
 				}
-			}
+				for b.Loop() {
+					if _, err := d.Digest(ctx, dir); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 		})
 	}
+}
+
+// BenchmarkHashCacheDecode reads the cache of a 20,000-file context, which
+// every warm digest of it does first.
+func BenchmarkHashCacheDecode(b *testing.B) {
+	data := syntheticCache().encode()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeHashCache(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// syntheticCache is the cache of a tree of largeBenchTree's shape.
+func syntheticCache() *hashCache {
+	c := &hashCache{root: "/ctx", started: time.Now().UnixNano(), hashes: map[string]cachedHash{}}
+	for i := range largeBenchTree.files {
+		path := fmt.Sprintf("d%02d/s%02d/f%05d.bin", i/1000, i/50%20, i)
+		now := time.Now().UnixNano()
+		c.hashes[path] = cachedHash{
+			stat: fileStat{size: 20_000 + int64(i), mtime: now, ctime: now, inode: 1_000_000 + uint64(i), device: 2049, mode: 0o100644},
+			sum:  sha256.Sum256([]byte(path)),
+		}
+	}
+	return c
+}
+
+// TestWriteBenchTree writes the large tree into $IMAGEBUILD_BENCH_TREE, to
+// time whole terraform plans over it.
+func TestWriteBenchTree(t *testing.T) {
+	dir := os.Getenv("IMAGEBUILD_BENCH_TREE")
+	if dir == "" {
+		t.Skip("set IMAGEBUILD_BENCH_TREE to a directory to write the large tree there")
+	}
+	size := writeTree(t, dir, largeBenchTree)
+	t.Logf("%s: %d bytes in the context", dir, size)
 }

@@ -14,7 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync"
+	"time"
 
 	"github.com/moby/patternmatcher/ignorefile"
 	"github.com/tonistiigi/fsutil"
@@ -60,80 +60,164 @@ func FS(dir string) (fsutil.FS, error) {
 	return fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
 }
 
+// Digest digests the context in dir without a cache; see Digester.Digest.
+func Digest(ctx context.Context, dir string) (string, error) {
+	return Digester{}.Digest(ctx, dir)
+}
+
+// DigestPaths digests paths without a cache; see Digester.DigestPaths.
+func DigestPaths(ctx context.Context, paths []string) (string, error) {
+	return Digester{}.DigestPaths(ctx, paths)
+}
+
+// Digester digests build inputs. Its zero value reads every file each time.
+type Digester struct {
+	// CacheDir keeps, between processes, the content hash of each file with
+	// its stat, so that an unchanged file is not read again; the digest is
+	// the same with or without it. Empty means no cache.
+	CacheDir string
+	// now is the clock of the racy rule; tests move it.
+	now func() time.Time
+}
+
 // Digest digests the context in dir: every path that FS keeps, its type,
 // whether it is executable, and its content or link target. Timestamps,
 // owners and the other permission bits are left out, as git leaves them out,
 // so that two checkouts of the same tree digest the same on any machine.
-func Digest(ctx context.Context, dir string) (string, error) {
+func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
 	contextFS, err := FS(dir)
 	if err != nil {
 		return "", fmt.Errorf("build context %s: %w", dir, err)
 	}
-	return digestFS(ctx, contextFS, dir)
+	return d.digestFS(ctx, contextFS, dir)
 }
 
 // DigestPaths digests files and directories (all of their contents, no
 // ignore file), e.g. the deps of a build command. Only their order and
 // contents count, not where they are, so checkouts in other places agree.
-func DigestPaths(ctx context.Context, paths []string) (string, error) {
+func (d Digester) DigestPaths(ctx context.Context, paths []string) (string, error) {
 	h := sha256.New()
 	for i, p := range paths {
-		d, err := digestPath(ctx, p)
+		digest, err := d.digestPath(ctx, p)
 		if err != nil {
 			return "", err
 		}
-		fmt.Fprintf(h, "%d\x00%s\n", i, d)
+		fmt.Fprintf(h, "%d\x00%s\n", i, digest)
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func digestPath(ctx context.Context, p string) (string, error) {
+func (d Digester) digestPath(ctx context.Context, p string) (string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return "", err
 	}
 	if !info.IsDir() {
-		sum, err := hashFile(p, make([]byte, copyBufferSize))
-		if err != nil {
+		run := d.start(p)
+		file := &entry{kind: entryType(info.Mode()), content: true}
+		if err := run.hash(file, make([]byte, copyBufferSize)); err != nil {
 			return "", err
 		}
-		return entryType(info.Mode()) + ":" + sum, nil
+		run.finish([]*entry{file})
+		return file.kind + ":" + file.value(), nil
 	}
 	fsys, err := fsutil.NewFS(p)
 	if err != nil {
 		return "", err
 	}
-	return digestFS(ctx, fsys, p)
+	return d.digestFS(ctx, fsys, p)
 }
 
-// entry is one walked path; sum is filled in by a hashing worker.
+func (d Digester) clock() time.Time {
+	if d.now == nil {
+		return time.Now()
+	}
+	return d.now()
+}
+
+// entry is one walked path; a hashing worker fills in the content hash.
 type entry struct {
-	path string
-	kind string
-	sum  string
+	path    string
+	kind    string
+	link    string // a symlink's target
+	content bool   // a regular file: sum is the hash of its content
+	sum     [sha256.Size]byte
+	// stat is what the hash was taken with, if statOK, for the cache;
+	// reused says it came from the cache.
+	stat   fileStat
+	statOK bool
+	reused bool
+}
+
+func (e *entry) value() string {
+	if e.content {
+		return hex.EncodeToString(e.sum[:])
+	}
+	return e.link
 }
 
 const copyBufferSize = 256 << 10
 
-// digestFS walks fsys once, in lexical order, while workers hash the
-// regular files as they are found; each file is read exactly once.
-func digestFS(ctx context.Context, fsys fsutil.FS, root string) (string, error) {
-	var (
-		mu      sync.Mutex
-		entries []*entry
-	)
+func (d Digester) digestFS(ctx context.Context, fsys fsutil.FS, root string) (string, error) {
+	entries, err := d.entries(ctx, fsys, root)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		fmt.Fprintf(h, "%s\x00%s\x00%s\n", e.path, e.kind, e.value())
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// entries walks and hashes the tree of fsys, in lexical order.
+func (d Digester) entries(ctx context.Context, fsys fsutil.FS, root string) ([]*entry, error) {
+	run := d.start(root)
+	entries, err := run.walk(ctx, fsys)
+	if err != nil {
+		return nil, err
+	}
+	run.finish(entries)
+	return entries, nil
+}
+
+// digestRun is one digest of root: the cache it starts from, if any, and
+// the one it leaves for the next.
+type digestRun struct {
+	root      string
+	absRoot   string
+	cacheFile string     // empty without a cache
+	cache     *hashCache // nil when there was none to trust
+	started   time.Time
+}
+
+func (d Digester) start(root string) *digestRun {
+	run := &digestRun{root: root, started: d.clock()}
+	if d.CacheDir == "" || !canCacheHashes {
+		return run
+	}
+	abs, err := filepath.Abs(root)
+	if err != nil {
+		return run
+	}
+	run.absRoot, run.cacheFile = abs, cacheFileName(d.CacheDir, abs)
+	run.cache = loadHashCache(run.cacheFile, abs)
+	return run
+}
+
+// walk walks fsys once, in lexical order, while workers hash the regular
+// files as they are found; each file is read once at most.
+func (r *digestRun) walk(ctx context.Context, fsys fsutil.FS) ([]*entry, error) {
+	var entries []*entry
 	group, ctx := errgroup.WithContext(ctx)
 	files := make(chan *entry, 1024)
-	workers := runtime.GOMAXPROCS(0)
-	for range workers {
+	for range runtime.GOMAXPROCS(0) {
 		group.Go(func() error {
 			buf := make([]byte, copyBufferSize)
 			for e := range files {
-				sum, err := hashFile(filepath.Join(root, e.path), buf)
-				if err != nil {
+				if err := r.hash(e, buf); err != nil {
 					return err
 				}
-				e.sum = sum
 			}
 			return nil
 		})
@@ -148,31 +232,104 @@ func digestFS(ctx context.Context, fsys fsutil.FS, root string) (string, error) 
 			if err != nil {
 				return err
 			}
-			e := &entry{path: filepath.ToSlash(path), kind: entryType(info.Mode())}
-			if st, ok := info.Sys().(*fstypes.Stat); ok && st.Linkname != "" {
-				e.sum = st.Linkname
+			e := &entry{path: filepath.ToSlash(path), kind: entryType(info.Mode()), content: info.Mode().IsRegular()}
+			if st, ok := info.Sys().(*fstypes.Stat); ok {
+				e.link = st.Linkname
 			}
-			mu.Lock()
 			entries = append(entries, e)
-			mu.Unlock()
-			if info.Mode().IsRegular() {
-				select {
-				case files <- e:
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+			if !e.content {
+				return nil
 			}
-			return nil
+			select {
+			case files <- e:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		})
 	})
 	if err := group.Wait(); err != nil {
-		return "", err
+		return nil, err
 	}
-	h := sha256.New()
+	return entries, nil
+}
+
+// hash fills in e.sum: from the cache if e's stat is unchanged, else by
+// reading the file.
+func (r *digestRun) hash(e *entry, buf []byte) error {
+	path := filepath.Join(r.root, e.path)
+	if r.reuse(e, path) {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if r.cacheFile != "" {
+		// Stat before reading: an edit during the read then shows as a
+		// changed stat the next time.
+		if info, err := f.Stat(); err == nil {
+			e.stat, e.statOK = statOf(info)
+		}
+	}
+	if e.sum, err = hashContent(f, buf); err != nil {
+		return fmt.Errorf("reading %s: %w", path, err)
+	}
+	return nil
+}
+
+// reuse takes e's hash from the cache when the file's stat is unchanged.
+func (r *digestRun) reuse(e *entry, path string) bool {
+	if r.cache == nil {
+		return false
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return false
+	}
+	stat, ok := statOf(info)
+	if !ok {
+		return false
+	}
+	if e.sum, e.reused = r.cache.lookup(e.path, stat); e.reused {
+		e.stat, e.statOK = stat, true
+	}
+	return e.reused
+}
+
+// finish leaves the hashes for the next digest. Failing to write only
+// costs the next digest time, so it is not an error.
+func (r *digestRun) finish(entries []*entry) {
+	if r.cacheFile == "" || r.unchanged(entries) {
+		return
+	}
+	next := &hashCache{root: r.absRoot, started: r.started.UnixNano(), hashes: map[string]cachedHash{}}
 	for _, e := range entries {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\n", e.path, e.kind, e.sum)
+		if e.content && e.statOK {
+			next.hashes[e.path] = cachedHash{stat: e.stat, sum: e.sum}
+		}
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	_ = next.save(r.cacheFile)
+}
+
+// unchanged says the cache holds exactly the files of entries with their
+// current stat, all of them trusted: writing it again would change nothing.
+func (r *digestRun) unchanged(entries []*entry) bool {
+	if r.cache == nil {
+		return false
+	}
+	files := 0
+	for _, e := range entries {
+		if !e.content {
+			continue
+		}
+		if !e.reused {
+			return false
+		}
+		files++
+	}
+	return files == len(r.cache.hashes)
 }
 
 // entryType keeps what a checkout reproduces: the kind of entry and, for a
@@ -192,17 +349,12 @@ func entryType(mode fs.FileMode) string {
 	}
 }
 
-func hashFile(path string, buf []byte) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
+func hashContent(r io.Reader, buf []byte) ([sha256.Size]byte, error) {
 	h := sha256.New()
 	// Only the Reader: *os.File's WriterTo would make CopyBuffer ignore buf
 	// and allocate 32 KiB for every file.
-	if _, err := io.CopyBuffer(h, struct{ io.Reader }{f}, buf); err != nil {
-		return "", fmt.Errorf("reading %s: %w", path, err)
+	if _, err := io.CopyBuffer(h, struct{ io.Reader }{r}, buf); err != nil {
+		return [sha256.Size]byte{}, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return [sha256.Size]byte(h.Sum(nil)), nil
 }
