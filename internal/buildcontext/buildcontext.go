@@ -14,6 +14,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/moby/patternmatcher/ignorefile"
@@ -85,11 +87,10 @@ type Digester struct {
 // owners and the other permission bits are left out, as git leaves them out,
 // so that two checkouts of the same tree digest the same on any machine.
 func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
-	contextFS, err := FS(dir)
-	if err != nil {
+	if _, err := FS(dir); err != nil {
 		return "", fmt.Errorf("build context %s: %w", dir, err)
 	}
-	return d.digestFS(ctx, contextFS, dir)
+	return d.digestFS(ctx, dir, func() (fsutil.FS, error) { return FS(dir) })
 }
 
 // DigestPaths digests files and directories (all of their contents, no
@@ -121,11 +122,10 @@ func (d Digester) digestPath(ctx context.Context, p string) (string, error) {
 		run.finish([]*entry{file})
 		return file.kind + ":" + file.value(), nil
 	}
-	fsys, err := fsutil.NewFS(p)
-	if err != nil {
+	if _, err := fsutil.NewFS(p); err != nil {
 		return "", err
 	}
-	return d.digestFS(ctx, fsys, p)
+	return d.digestFS(ctx, p, func() (fsutil.FS, error) { return fsutil.NewFS(p) })
 }
 
 func (d Digester) clock() time.Time {
@@ -158,8 +158,12 @@ func (e *entry) value() string {
 
 const copyBufferSize = 256 << 10
 
-func (d Digester) digestFS(ctx context.Context, fsys fsutil.FS, root string) (string, error) {
-	entries, err := d.entries(ctx, fsys, root)
+// openFS opens the tree again for each walker: an fsutil.FS is not safe for
+// concurrent walks, as its ignore patterns compile on first use.
+type openFS func() (fsutil.FS, error)
+
+func (d Digester) digestFS(ctx context.Context, root string, open openFS) (string, error) {
+	entries, err := d.entries(ctx, root, open)
 	if err != nil {
 		return "", err
 	}
@@ -171,9 +175,9 @@ func (d Digester) digestFS(ctx context.Context, fsys fsutil.FS, root string) (st
 }
 
 // entries walks and hashes the tree of fsys, in lexical order.
-func (d Digester) entries(ctx context.Context, fsys fsutil.FS, root string) ([]*entry, error) {
+func (d Digester) entries(ctx context.Context, root string, open openFS) ([]*entry, error) {
 	run := d.start(root)
-	entries, err := run.walk(ctx, fsys)
+	entries, err := run.walk(ctx, open)
 	if err != nil {
 		return nil, err
 	}
@@ -205,10 +209,14 @@ func (d Digester) start(root string) *digestRun {
 	return run
 }
 
-// walk walks fsys once, in lexical order, while workers hash the regular
-// files as they are found; each file is read once at most.
-func (r *digestRun) walk(ctx context.Context, fsys fsutil.FS) ([]*entry, error) {
-	var entries []*entry
+// walk walks the tree once, in lexical order, while workers hash the
+// regular files as they are found; each file is read once at most.
+func (r *digestRun) walk(ctx context.Context, open openFS) ([]*entry, error) {
+	names, err := topLevelNames(r.root)
+	if err != nil {
+		return nil, err
+	}
+	subtrees := make([][]*entry, len(names))
 	group, ctx := errgroup.WithContext(ctx)
 	files := make(chan *entry, 1024)
 	for range runtime.GOMAXPROCS(0) {
@@ -224,34 +232,78 @@ func (r *digestRun) walk(ctx context.Context, fsys fsutil.FS) ([]*entry, error) 
 	}
 	group.Go(func() error {
 		defer close(files)
-		return fsys.Walk(ctx, "", func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			info, err := d.Info()
-			if err != nil {
-				return err
-			}
-			e := &entry{path: filepath.ToSlash(path), kind: entryType(info.Mode()), content: info.Mode().IsRegular()}
-			if st, ok := info.Sys().(*fstypes.Stat); ok {
-				e.link = st.Linkname
-			}
-			entries = append(entries, e)
-			if !e.content {
-				return nil
-			}
-			select {
-			case files <- e:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
+		return walkSubtrees(ctx, open, names, subtrees, files)
 	})
 	if err := group.Wait(); err != nil {
 		return nil, err
 	}
-	return entries, nil
+	return slices.Concat(subtrees...), nil
+}
+
+// walkSubtrees walks the subtree of each top-level name on GOMAXPROCS
+// walkers, the next name to whichever is free: the walk is most of a
+// digest whose hashes come from the cache. Below the top level the ignore
+// rules depend on the parent directories, so deeper subtrees are not split;
+// at the top level, a walk that starts at a name visits what the walk of
+// the whole tree visits there, in the same order.
+func walkSubtrees(ctx context.Context, open openFS, names []string, subtrees [][]*entry, files chan<- *entry) error {
+	var next atomic.Int64
+	walkers, ctx := errgroup.WithContext(ctx)
+	for range min(runtime.GOMAXPROCS(0), len(names)) {
+		walkers.Go(func() error {
+			fsys, err := open()
+			if err != nil {
+				return err
+			}
+			for i := next.Add(1) - 1; i < int64(len(names)); i = next.Add(1) - 1 {
+				if err := fsys.Walk(ctx, names[i], collect(ctx, &subtrees[i], files)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+	}
+	return walkers.Wait()
+}
+
+// collect appends each walked path to entries and sends regular files to
+// the hashing workers.
+func collect(ctx context.Context, entries *[]*entry, files chan<- *entry) fs.WalkDirFunc {
+	return func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		e := &entry{path: filepath.ToSlash(path), kind: entryType(info.Mode()), content: info.Mode().IsRegular()}
+		if st, ok := info.Sys().(*fstypes.Stat); ok {
+			e.link = st.Linkname
+		}
+		*entries = append(*entries, e)
+		if !e.content {
+			return nil
+		}
+		select {
+		case files <- e:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+func topLevelNames(root string) ([]string, error) {
+	dirEntries, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(dirEntries))
+	for i, d := range dirEntries {
+		names[i] = d.Name()
+	}
+	return names, nil
 }
 
 // hash fills in e.sum: from the cache if e's stat is unchanged, else by

@@ -5,11 +5,14 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tonistiigi/fsutil"
 )
 
 // tree writes files (path -> content; a trailing "*" in the path makes the
@@ -141,6 +144,14 @@ func TestFSHonoursDockerignoreLikeTheDockerCLI(t *testing.T) {
 
 func listFS(t *testing.T, dir string) []string {
 	t.Helper()
+	paths := walkFS(t, dir)
+	sort.Strings(paths)
+	return paths
+}
+
+// walkFS lists FS(dir) in the order of one walk of the whole tree.
+func walkFS(t *testing.T, dir string) []string {
+	t.Helper()
 	fsys, err := FS(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -153,7 +164,6 @@ func listFS(t *testing.T, dir string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sort.Strings(paths)
 	return paths
 }
 
@@ -178,5 +188,40 @@ func TestDigestPaths(t *testing.T) {
 func TestDigestOfMissingDirectory(t *testing.T) {
 	if _, err := Digest(context.Background(), filepath.Join(t.TempDir(), "nope")); err == nil {
 		t.Error("want an error")
+	}
+}
+
+// The digest walks each top-level entry on its own; it must visit what one
+// walk of the whole tree visits, in the same order, whatever .dockerignore
+// says.
+func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{
+		"a.txt": "", "a/b": "", "a-b/c": "", "docs/readme.md": "", "docs/internal/x.md": "",
+		"node_modules/x/y.js": "", "node_modules/keep/k.js": "", "src/tmp/c.bin": "", "src/main.go": "",
+		"z.log": "", "keep.log": "", "run.sh*": "",
+	}, 0o644)
+	if err := os.Symlink("a.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, ignore := range []string{
+		"",
+		"*.log\n!keep.log\n**/tmp\n/docs/internal\n",
+		"node_modules\n!node_modules/keep\ndocs\n!docs/readme.md\n",
+		"*\n!src\n!a-b/c\n",
+	} {
+		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
+		want := walkFS(t, dir)
+		entries, err := Digester{}.entries(context.Background(), dir, func() (fsutil.FS, error) { return FS(dir) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.path)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf(".dockerignore %q:\n got %q\nwant %q", ignore, got, want)
+		}
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tonistiigi/fsutil"
 )
 
 // settled is a Digester whose clock runs an hour ahead, as if every file
@@ -32,11 +34,7 @@ func digestWith(t *testing.T, d Digester, dir string) string {
 // filesRead digests dir with d and counts the files it had to read.
 func filesRead(t *testing.T, d Digester, dir string) int {
 	t.Helper()
-	fsys, err := FS(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := d.entries(context.Background(), fsys, dir)
+	entries, err := d.entries(context.Background(), dir, func() (fsutil.FS, error) { return FS(dir) })
 	if err != nil {
 		t.Fatal(err)
 	}
