@@ -144,11 +144,23 @@ func TestFSHonoursDockerignoreLikeTheDockerCLI(t *testing.T) {
 
 func listFS(t *testing.T, dir string) []string {
 	t.Helper()
+	paths := walkFS(t, dir)
+	sort.Strings(paths)
+	return paths
+}
+
+// walkFS lists FS(dir) in the order of one walk of the whole tree.
+func walkFS(t *testing.T, dir string) []string {
+	t.Helper()
 	fsys, err := FS(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	paths, err := walkFS(fsys)
+	var paths []string
+	err = fsys.Walk(context.Background(), "", func(p string, _ fs.DirEntry, err error) error {
+		paths = append(paths, filepath.ToSlash(p))
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +231,7 @@ func FuzzIgnorePatterns(f *testing.F) {
 			checkNamesIgnoreFile(t, content, err, ignoreFile)
 			return
 		}
-		paths, err := walkFS(fsys)
+		paths, err := walkPaths(fsys)
 		if err != nil {
 			t.Fatalf("%q: FS accepted it, but the walk failed: %v", content, err)
 		}
@@ -239,8 +251,8 @@ func checkNamesIgnoreFile(t *testing.T, content []byte, err error, ignoreFile st
 	}
 }
 
-// walkFS lists the paths in fsys, sorted.
-func walkFS(fsys fsutil.FS) ([]string, error) {
+// walkPaths lists the paths in fsys, sorted.
+func walkPaths(fsys fsutil.FS) ([]string, error) {
 	var paths []string
 	err := fsys.Walk(context.Background(), "", func(p string, _ fs.DirEntry, err error) error {
 		paths = append(paths, filepath.ToSlash(p))
@@ -248,4 +260,39 @@ func walkFS(fsys fsutil.FS) ([]string, error) {
 	})
 	sort.Strings(paths)
 	return paths, err
+}
+
+// The digest walks each top-level entry on its own; it must visit what one
+// walk of the whole tree visits, in the same order, whatever .dockerignore
+// says.
+func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{
+		"a.txt": "", "a/b": "", "a-b/c": "", "docs/readme.md": "", "docs/internal/x.md": "",
+		"node_modules/x/y.js": "", "node_modules/keep/k.js": "", "src/tmp/c.bin": "", "src/main.go": "",
+		"z.log": "", "keep.log": "", "run.sh*": "",
+	}, 0o644)
+	if err := os.Symlink("a.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	for _, ignore := range []string{
+		"",
+		"*.log\n!keep.log\n**/tmp\n/docs/internal\n",
+		"node_modules\n!node_modules/keep\ndocs\n!docs/readme.md\n",
+		"*\n!src\n!a-b/c\n",
+	} {
+		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
+		want := walkFS(t, dir)
+		entries, err := Digester{}.entries(context.Background(), dir, func() (fsutil.FS, error) { return FS(dir) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, e := range entries {
+			got = append(got, e.path)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf(".dockerignore %q:\n got %q\nwant %q", ignore, got, want)
+		}
+	}
 }

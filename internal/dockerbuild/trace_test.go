@@ -13,7 +13,7 @@ import (
 
 // traceAux encodes a StatusResponse the way dockerd puts it in a
 // "moby.buildkit.trace" message.
-func traceAux(t *testing.T, status *controlapi.StatusResponse) json.RawMessage {
+func traceAux(t testing.TB, status *controlapi.StatusResponse) json.RawMessage {
 	t.Helper()
 	raw, err := proto.Marshal(status)
 	if err != nil {

@@ -23,7 +23,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/cmdbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
@@ -207,7 +206,7 @@ func (r *cmdImageResource) inputs(ctx context.Context, m *cmdImageModel) (buildI
 	in.addValues(values)
 	in["cluster"] = digestOf(r.data.clusters[m.Cluster.ValueString()])
 	if deps := listStrings(ctx, m.Deps); len(deps) > 0 {
-		digest, err := buildcontext.DigestPaths(ctx, deps)
+		digest, err := r.data.digester.DigestPaths(ctx, deps)
 		if err != nil {
 			return nil, err
 		}

@@ -24,7 +24,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
-	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
@@ -282,7 +281,7 @@ func (r *dockerImageResource) inputs(ctx context.Context, m *dockerImageModel) (
 	if err != nil {
 		return nil, err
 	}
-	if in["context files"], err = buildcontext.Digest(ctx, contextDir); err != nil {
+	if in["context files"], err = r.data.digester.Digest(ctx, contextDir); err != nil {
 		return nil, err
 	}
 	dockerfile := m.DockerfileContents.ValueString()

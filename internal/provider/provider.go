@@ -6,6 +6,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
@@ -16,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
@@ -79,6 +82,18 @@ type providerData struct {
 	engine      *engine.Engine
 	clusters    map[string]Cluster
 	credentials *registry.Credentials
+	digester    buildcontext.Digester
+}
+
+// digestCacheDir is where the digests of build inputs keep file hashes from
+// one terraform command to the next; empty (no cache) if there is no user
+// cache directory.
+func digestCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "terraform-provider-imagebuild", "digests")
 }
 
 // refFromCluster is ref as the cluster's nodes pull it.
@@ -191,6 +206,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 			SSHOpts:  listStrings(ctx, config.SSHOpts),
 		}),
 		clusters: map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
+		digester: buildcontext.Digester{CacheDir: digestCacheDir()},
 	}
 	for i, c := range config.Clusters {
 		name := c.Name.ValueString()

@@ -1,0 +1,166 @@
+package buildcontext
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+// benchTree is the shape of a generated context.
+type benchTree struct {
+	files int
+	bytes int64
+}
+
+func (t benchTree) String() string {
+	return fmt.Sprintf("%dfiles-%dMiB", t.files, t.bytes>>20)
+}
+
+var (
+	defaultBenchTree = benchTree{files: 2_000, bytes: 40 << 20}
+	// largeBenchTree is the size of the performance target: a no-change plan
+	// over it must stay well under a second.
+	largeBenchTree = benchTree{files: 20_000, bytes: 400 << 20}
+)
+
+// benchTrees are the trees the benchmarks digest; the large one only with
+// IMAGEBUILD_BENCH_LARGE=1, as it writes 400 MiB.
+func benchTrees() []benchTree {
+	if os.Getenv("IMAGEBUILD_BENCH_LARGE") == "1" {
+		return []benchTree{defaultBenchTree, largeBenchTree}
+	}
+	return []benchTree{defaultBenchTree}
+}
+
+// writeTree writes a context of spec's shape under dir, the same on every
+// run: 50 files a directory, two levels deep, sizes spread around the mean,
+// every tenth file executable, a few symlinks and a .dockerignore that
+// leaves out one directory. It returns the bytes of the files it keeps.
+func writeTree(tb testing.TB, dir string, spec benchTree) int64 {
+	tb.Helper()
+	rng := rand.New(rand.NewPCG(1, 2))
+	content := rand.NewChaCha8([32]byte{1})
+	mean := spec.bytes / int64(spec.files)
+	buf := make([]byte, 2*mean)
+	var kept int64
+	for i := range spec.files {
+		sub := filepath.Join(dir, fmt.Sprintf("d%02d", i/1000), fmt.Sprintf("s%02d", i/50%20))
+		if i%50 == 0 {
+			if err := os.MkdirAll(sub, 0o755); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		size := mean/2 + rng.Int64N(mean)
+		content.Read(buf[:size])
+		mode := os.FileMode(0o644)
+		if i%10 == 0 {
+			mode = 0o755
+		}
+		name := filepath.Join(sub, fmt.Sprintf("f%05d.bin", i))
+		if err := os.WriteFile(name, buf[:size], mode); err != nil {
+			tb.Fatal(err)
+		}
+		if i%500 == 0 {
+			if err := os.Symlink(filepath.Base(name), name+".link"); err != nil {
+				tb.Fatal(err)
+			}
+		}
+		if !ignoredInBenchTree(i) {
+			kept += size
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, IgnoreFile), []byte("d00/s19\n"), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return kept
+}
+
+func ignoredInBenchTree(i int) bool { return i/1000 == 0 && i/50%20 == 19 }
+
+// BenchmarkDigest digests each tree without a cache, with an empty cache
+// (hash everything, write the cache) and with a warm one (a no-change plan).
+func BenchmarkDigest(b *testing.B) {
+	for _, spec := range benchTrees() {
+		b.Run(spec.String(), func(b *testing.B) {
+			dir := b.TempDir()
+			size := writeTree(b, dir, spec)
+			// Let the files settle, or the warm cache would not trust them.
+			time.Sleep(racyMargin + 100*time.Millisecond)
+			b.Run("cache=none", func(b *testing.B) {
+				benchDigests(b, size, func(int) Digester { return Digester{} }, dir)
+			})
+			b.Run("cache=cold", func(b *testing.B) {
+				cacheRoot := b.TempDir()
+				benchDigests(b, size, func(i int) Digester {
+					return Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
+				}, dir)
+			})
+			b.Run("cache=warm", func(b *testing.B) {
+				warm := Digester{CacheDir: b.TempDir()}
+				if _, err := warm.Digest(context.Background(), dir); err != nil {
+					b.Fatal(err)
+				}
+				benchDigests(b, size, func(int) Digester { return warm }, dir)
+			})
+		})
+	}
+}
+
+// benchDigests digests dir with the i-th Digester of digester, and reports
+// the process's CPU time an op besides the wall time: on a shared machine
+// the CPU time is the steadier figure.
+func benchDigests(b *testing.B, size int64, digester func(i int) Digester, dir string) {
+	b.SetBytes(size)
+	ctx := context.Background()
+	cpuBefore := processCPUTime()
+	for i := 0; b.Loop(); i++ {
+		if _, err := digester(i).Digest(ctx, dir); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(processCPUTime()-cpuBefore)/float64(b.N), "cpu-ns/op")
+}
+
+// BenchmarkHashCacheDecode reads the cache of a 20,000-file context, which
+// every warm digest of it does first.
+func BenchmarkHashCacheDecode(b *testing.B) {
+	data := syntheticCache().encode()
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeHashCache(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// syntheticCache is the cache of a tree of largeBenchTree's shape.
+func syntheticCache() *hashCache {
+	c := &hashCache{root: "/ctx", started: time.Now().UnixNano(), hashes: map[string]cachedHash{}}
+	for i := range largeBenchTree.files {
+		path := fmt.Sprintf("d%02d/s%02d/f%05d.bin", i/1000, i/50%20, i)
+		now := time.Now().UnixNano()
+		c.hashes[path] = cachedHash{
+			stat: fileStat{size: 20_000 + int64(i), mtime: now, ctime: now, inode: 1_000_000 + uint64(i), device: 2049, mode: 0o100644},
+			sum:  sha256.Sum256([]byte(path)),
+		}
+	}
+	return c
+}
+
+// TestWriteBenchTree writes the large tree into $IMAGEBUILD_BENCH_TREE, to
+// time whole terraform plans over it.
+func TestWriteBenchTree(t *testing.T) {
+	dir := os.Getenv("IMAGEBUILD_BENCH_TREE")
+	if dir == "" {
+		t.Skip("set IMAGEBUILD_BENCH_TREE to a directory to write the large tree there")
+	}
+	size := writeTree(t, dir, largeBenchTree)
+	t.Logf("%s: %d bytes in the context", dir, size)
+}
