@@ -153,14 +153,3 @@ func syntheticCache() *hashCache {
 	}
 	return c
 }
-
-// TestWriteBenchTree writes the large tree into $IMAGEBUILD_BENCH_TREE, to
-// time whole terraform plans over it.
-func TestWriteBenchTree(t *testing.T) {
-	dir := os.Getenv("IMAGEBUILD_BENCH_TREE")
-	if dir == "" {
-		t.Skip("set IMAGEBUILD_BENCH_TREE to a directory to write the large tree there")
-	}
-	size := writeTree(t, dir, largeBenchTree)
-	t.Logf("%s: %d bytes in the context", dir, size)
-}
