@@ -297,13 +297,19 @@ func collect(ctx context.Context, entries *[]*entry, files chan<- *entry) fs.Wal
 		if err != nil {
 			return err
 		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		e := &entry{path: filepath.ToSlash(path), kind: entryType(info.Mode()), content: info.Mode().IsRegular()}
-		if st, ok := info.Sys().(*fstypes.Stat); ok {
-			e.link = st.Linkname
+		e := &entry{path: filepath.ToSlash(path), content: d.Type().IsRegular()}
+		// A regular file's kind (file or exec) comes from the worker's stat:
+		// d.Info() would cost fsutil an lstat and an llistxattr per file,
+		// most of a warm digest's time.
+		if !e.content {
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			e.kind = entryType(info.Mode())
+			if st, ok := info.Sys().(*fstypes.Stat); ok {
+				e.link = st.Linkname
+			}
 		}
 		*entries = append(*entries, e)
 		if !e.content {
@@ -342,12 +348,15 @@ func (r *digestRun) hash(e *entry, buf []byte) error {
 		return err
 	}
 	defer f.Close()
+	// Stat before reading: an edit during the read then shows as a changed
+	// stat the next time.
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	e.kind = entryType(info.Mode())
 	if r.cacheFile != "" {
-		// Stat before reading: an edit during the read then shows as a
-		// changed stat the next time.
-		if info, err := f.Stat(); err == nil {
-			e.stat, e.statOK = statOf(info)
-		}
+		e.stat, e.statOK = statOf(info)
 	}
 	if e.sum, err = hashContent(f, buf); err != nil {
 		return fmt.Errorf("reading %s: %w", path, err)
@@ -364,6 +373,7 @@ func (r *digestRun) reuse(e *entry, path string) bool {
 	if err != nil {
 		return false
 	}
+	e.kind = entryType(info.Mode())
 	stat, ok := statOf(info)
 	if !ok {
 		return false
