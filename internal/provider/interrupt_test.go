@@ -28,14 +28,7 @@ resource "imagebuild_docker_image" "test" {
 }`, uniqueRepo(t), ctxDir, nap, env.BaseImage, nonce, nonce, nonce)
 	}
 	cli.writeConfig(config(120))
-	took, out := cli.interruptWhenLogged("started-"+nonce, 90*time.Second, "apply", "-auto-approve", "-no-color")
-	t.Logf("terraform exited %s after SIGINT", took.Round(time.Millisecond))
-	if took > 10*time.Second {
-		t.Errorf("terraform took %s to stop after SIGINT, want under 10s:\n%s", took, out)
-	}
-	waitForNoProcessWithArg(t, nonce, 10*time.Second)
-	checkNoTempFiles(t, cli.tmpDir)
-	checkStateHasNoImage(t, cli)
+	interruptApplyAndCheck(t, cli, nonce, 90*time.Second)
 
 	cli.writeConfig(config(0))
 	cli.mustRun("apply", "-auto-approve", "-no-color")
@@ -60,20 +53,29 @@ resource "imagebuild_cmd_image" "test" {
 	}
 	// A child in the background and one in the foreground, as build tools have.
 	cli.writeConfig(config(`echo started-$0; sleep 300.$0 & sleep 301.$0; wait`))
-	took, out := cli.interruptWhenLogged("started-"+nonce, 60*time.Second, "apply", "-auto-approve", "-no-color")
-	t.Logf("terraform exited %s after SIGINT", took.Round(time.Millisecond))
-	if took > 10*time.Second {
-		t.Errorf("terraform took %s to stop after SIGINT, want under 10s:\n%s", took, out)
-	}
-	waitForNoProcessWithArg(t, nonce, 5*time.Second)
-	checkNoTempFiles(t, cli.tmpDir)
-	checkStateHasNoImage(t, cli)
+	interruptApplyAndCheck(t, cli, nonce, 60*time.Second)
 
 	cli.writeConfig(config(fmt.Sprintf(`docker tag %s "$EXPECTED_REF" # $0`, env.BaseImage)))
 	cli.mustRun("apply", "-auto-approve", "-no-color")
 	docker(t, "image", "inspect", stateRef(t, cli, "imagebuild_cmd_image"))
 	expectEmptyPlan(t, cli)
 	cli.mustRun("destroy", "-auto-approve", "-no-color")
+}
+
+// interruptApplyAndCheck starts an apply, sends SIGINT once the log shows
+// "started-<nonce>", and checks what a user would after Ctrl-C: terraform
+// stopped within seconds, no process carrying nonce is left, no temporary
+// file is left, and state records no image.
+func interruptApplyAndCheck(t *testing.T, cli *terraformCLI, nonce string, startTimeout time.Duration) {
+	t.Helper()
+	took, out := cli.interruptWhenLogged("started-"+nonce, startTimeout, "apply", "-auto-approve", "-no-color")
+	t.Logf("terraform exited %s after SIGINT", took.Round(time.Millisecond))
+	if took > 10*time.Second {
+		t.Errorf("terraform took %s to stop after SIGINT, want under 10s:\n%s", took, out)
+	}
+	waitForNoProcessWithArg(t, nonce, 10*time.Second)
+	checkNoTempFiles(t, cli.tmpDir)
+	checkStateHasNoImage(t, cli)
 }
 
 func checkNoTempFiles(t *testing.T, dir string) {
