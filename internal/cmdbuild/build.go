@@ -27,11 +27,10 @@ const (
 // OutputModes lists the valid modes, for validation.
 var OutputModes = []string{string(LocalDocker), string(LocalDockerAndRemote), string(Remote)}
 
-// Images is what a build needs of the engine's image store.
+// Images is what a build needs of the engine's image store: finding the
+// image the command built.
 type Images interface {
 	InspectImage(ctx context.Context, ref string) (id string, found bool, err error)
-	Tag(ctx context.Context, imageID, ref string) error
-	Untag(ctx context.Context, ref string) error
 }
 
 // Spec is one build: the command and how to find what it built.
@@ -53,14 +52,19 @@ type Spec struct {
 
 // Result is the image a build produced.
 type Result struct {
-	// Ref is the immutable ref to record: repo:tf-<16 hex> for the local
-	// modes, the command's ref for remote.
-	Ref string
-	// ImageID is empty in remote mode, which does not inspect.
+	// ImageID is the image in the engine; empty in remote mode, where the
+	// image lives only in a registry.
 	ImageID string
+	// BuiltRef is the ref the command produced (the expected one, or the one
+	// in the ref file).
+	BuiltRef string
+	// ScratchTag is BuiltRef when it is a tag the provider invented for this
+	// run (tf-build-...): the caller removes it once it has named the image.
+	ScratchTag string
 }
 
-// Build runs the command and finds, checks and names the image it built.
+// Build runs the command and finds and checks the image it built; naming it
+// is the caller's.
 func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Result, error) {
 	expected, err := prepare(&spec, now)
 	if err != nil {
@@ -76,10 +80,22 @@ func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Resul
 			return nil, err
 		}
 	}
-	if spec.OutputMode == Remote {
-		return &Result{Ref: imageref.Familiar(built)}, nil
+	result := &Result{BuiltRef: imageref.Familiar(built)}
+	if expected != nil && spec.OutputTag == "" {
+		result.ScratchTag = result.BuiltRef
 	}
-	return retag(ctx, images, spec, built, expected != nil && spec.OutputTag == "")
+	if spec.OutputMode == Remote {
+		return result, nil
+	}
+	id, found, err := images.InspectImage(ctx, result.BuiltRef)
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, missingImageError(spec, result.BuiltRef)
+	}
+	result.ImageID = id
+	return result, nil
 }
 
 // prepare sets the expected ref (nil in ref-file mode) and clears a ref file
@@ -100,32 +116,6 @@ func prepare(spec *Spec, now time.Time) (reference.NamedTagged, error) {
 	}
 	spec.Vars.SetExpected(expected)
 	return expected, nil
-}
-
-// retag gives the built image its content-addressed name. A tag the provider
-// invented for the run (tf-build-<unix>) is removed afterwards.
-func retag(ctx context.Context, images Images, spec Spec, built reference.NamedTagged, dropBuiltTag bool) (*Result, error) {
-	builtRef := imageref.Familiar(built)
-	id, found, err := images.InspectImage(ctx, builtRef)
-	if err != nil {
-		return nil, err
-	}
-	if !found {
-		return nil, missingImageError(spec, builtRef)
-	}
-	ref, err := imageref.Immutable(spec.ClusterRepo, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := images.Tag(ctx, id, ref); err != nil {
-		return nil, err
-	}
-	if dropBuiltTag && builtRef != ref {
-		if err := images.Untag(ctx, builtRef); err != nil {
-			return nil, err
-		}
-	}
-	return &Result{Ref: ref, ImageID: id}, nil
 }
 
 func missingImageError(spec Spec, ref string) error {

@@ -1,7 +1,9 @@
 package dockerbuild
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"slices"
 	"strings"
@@ -59,7 +61,22 @@ func SecretsProvider(specs []string) (session.Attachable, error) {
 	return attachable, nil
 }
 
-// ValidateSecret checks one `--secret` spec without serving it.
+// ValidateSecretSyntax checks the form of one `--secret` spec only: a file
+// or variable it reads may not exist yet (a CI lint job has neither).
+func ValidateSecretSyntax(spec string) error {
+	if spec == "" {
+		return fmt.Errorf("empty secret spec; write id=NAME,src=PATH or id=NAME,env=VARIABLE")
+	}
+	// buildctl's parser also stats a file source; its absence is for the
+	// plan to report.
+	if _, err := SecretsProvider([]string{spec}); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// ValidateSecret checks one `--secret` spec and that its file or variable
+// is there, without serving it.
 func ValidateSecret(spec string) error {
 	if spec == "" {
 		return fmt.Errorf("empty secret spec; write id=NAME,src=PATH or id=NAME,env=VARIABLE")

@@ -52,3 +52,13 @@ func (e *Engine) Untag(ctx context.Context, ref string) error {
 	}
 	return nil
 }
+
+// UntagIf removes the name ref only while it still names the image imageID:
+// a name that another build or a person has moved since is left alone.
+func (e *Engine) UntagIf(ctx context.Context, ref, imageID string) error {
+	id, found, err := e.InspectImage(ctx, ref)
+	if err != nil || !found || id != imageID {
+		return err
+	}
+	return e.Untag(ctx, ref)
+}

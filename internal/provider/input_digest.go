@@ -7,12 +7,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
-	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 )
@@ -21,16 +17,12 @@ import (
 // the Dockerfile) to a digest of its value. input_digest digests the whole
 // map; the map itself is kept in private state so that the next build can
 // say which inputs changed.
+//
+// The map is canonical: an argument that is null, empty or at its default
+// has no entry, so a provider version that adds arguments leaves every
+// existing digest as it was. Values are digested from their Go form (JSON of
+// strings, lists and sorted maps), never from the framework's debug strings.
 type buildInputs map[string]string
-
-const (
-	privateInputsKey = "inputs"
-	privateReasonKey = "reason"
-
-	reasonCreated      = "created"
-	reasonImageMissing = "image missing"
-	reasonFailed       = "previous build failed"
-)
 
 func digestOf(v any) string {
 	raw, _ := json.Marshal(v)
@@ -69,11 +61,54 @@ func (in buildInputs) changedSince(prev buildInputs) []string {
 	return changed
 }
 
-// addValues records each attribute value under its name.
-func (in buildInputs) addValues(values map[string]attr.Value) {
-	for name, v := range values {
-		in[name] = digestOf(v.String())
+// add records value under name unless it is the zero value of its kind.
+func (in buildInputs) add(name string, value any) {
+	switch v := value.(type) {
+	case string:
+		if v == "" {
+			return
+		}
+	case []string:
+		if len(v) == 0 {
+			return
+		}
+	case map[string]string:
+		if len(v) == 0 {
+			return
+		}
 	}
+	in[name] = digestOf(value)
+}
+
+// addString records a string argument unless it is null or def.
+func (in buildInputs) addString(name string, v types.String, def string) {
+	if s := v.ValueString(); s != def {
+		in.add(name, s)
+	}
+}
+
+// addBool records a bool argument unless it is null or def.
+func (in buildInputs) addBool(name string, v types.Bool, def bool) {
+	if !v.IsNull() && v.ValueBool() != def {
+		in.add(name, v.ValueBool())
+	}
+}
+
+// addList records a list of strings unless it is null or empty.
+func (in buildInputs) addList(ctx context.Context, name string, v types.List) {
+	in.add(name, listStrings(ctx, v))
+}
+
+// addMap records a map of strings unless it is null or empty.
+func (in buildInputs) addMap(ctx context.Context, name string, v types.Map) {
+	in.add(name, mapStrings(ctx, v))
+}
+
+// addCluster records what of the cluster changes the image: where it is
+// pushed and the architecture. host_from_cluster only changes cluster_ref.
+func (in buildInputs) addCluster(c Cluster) {
+	in.add("cluster registry", c.RegistryHost)
+	in.add("cluster arch", c.Arch)
 }
 
 // allKnown says whether every value, list elements and map values included,
@@ -99,122 +134,22 @@ func allKnown(values ...attr.Value) bool {
 	return true
 }
 
-// rebuildPlan is what ModifyPlan decided about one resource.
-type rebuildPlan struct {
-	// current is nil when some input is unknown until apply.
-	current    buildInputs
-	withStages bool
-}
-
-// apply plans a rebuild, or no change, by comparing the current inputs with
-// the state's, and records the reason and the inputs in private state.
-func (p rebuildPlan) apply(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	// resp.Private may share storage with req.Private: read the previous
-	// inputs before recording the current ones.
-	prev := previousInputs(ctx, req.Private)
-	digest := types.StringUnknown()
-	if p.current != nil {
-		digest = types.StringValue(p.current.digest())
-		raw, _ := json.Marshal(p.current)
-		resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateInputsKey, raw)...)
-	}
-	if req.State.Raw.IsNull() {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("input_digest"), digest)...)
-		p.setReason(ctx, resp, reasonCreated)
-		return
-	}
-
-	var stateDigest types.String
-	var status types.Object
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("input_digest"), &stateDigest)...)
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("status"), &status)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	reason := p.rebuildReason(ctx, prev, status, stateDigest, digest)
-	if reason == "" {
-		// Nothing that determines the image changed: keep the build's
-		// results, so that a change of timeouts alone does not rebuild.
-		for _, name := range []string{"id", "status", "image_id", "repo_digest", "cluster_ref", "input_digest"} {
-			var v attr.Value
-			resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(name), &v)...)
-			resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
-		}
-		return
-	}
-	markRebuild(ctx, resp, p.withStages)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("input_digest"), digest)...)
-	p.setReason(ctx, resp, reason)
-}
-
-// rebuildReason says why the image must be built again; "" if it need not.
-func (p rebuildPlan) rebuildReason(ctx context.Context, prev buildInputs, status types.Object, stateDigest, digest types.String) string {
-	s, ok, _ := fromStatusObject(ctx, status, p.withStages)
-	switch {
-	case ok && s.Completed != nil && !s.Completed.Error.IsNull():
-		return reasonFailed
-	case ok && s.Waiting != nil && s.Waiting.Reason.ValueString() == reasonImageMissing:
-		return reasonImageMissing
-	case digest.IsUnknown():
-		return "inputs changed"
-	case digest.Equal(stateDigest):
-		return ""
-	}
-	if prev == nil {
-		return "inputs changed"
-	}
-	return "inputs changed: " + strings.Join(p.current.changedSince(prev), ", ")
-}
-
-func (p rebuildPlan) setReason(ctx context.Context, resp *resource.ModifyPlanResponse, reason string) {
-	raw, _ := json.Marshal(reason)
-	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
-}
-
-func previousInputs(ctx context.Context, private privateGetter) buildInputs {
-	var prev buildInputs
-	if raw, diags := private.GetKey(ctx, privateInputsKey); !diags.HasError() && len(raw) > 0 {
-		_ = json.Unmarshal(raw, &prev)
-	}
-	return prev
-}
-
-type privateGetter interface {
-	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
-}
-
-// plannedReason is the reason ModifyPlan recorded for this apply.
-func plannedReason(ctx context.Context, private privateGetter, fallback string) string {
-	raw, diags := private.GetKey(ctx, privateReasonKey)
-	var reason string
-	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &reason) != nil || reason == "" {
-		return fallback
-	}
-	return reason
-}
-
-// imageMissingStatus marks status as waiting for a rebuild because the image
-// is gone; the next plan then rebuilds in place with that reason.
-func imageMissingStatus(ctx context.Context, status types.Object, withStages bool) (types.Object, diag.Diagnostics) {
-	s, ok, diags := fromStatusObject(ctx, status, withStages)
-	if !ok {
-		return status, diags
-	}
-	s.Waiting = &waitingModel{Reason: types.StringValue(reasonImageMissing)}
-	return toStatusObject(ctx, s, withStages)
-}
-
-type privateSetter interface {
-	SetKey(context.Context, string, []byte) diag.Diagnostics
-}
-
-// recordInputs keeps in to tell the next build which inputs changed. Create
-// must call it itself: the framework does not hand a create the private data
-// that ModifyPlan planned.
-func recordInputs(ctx context.Context, private privateSetter, in buildInputs) diag.Diagnostics {
-	if in == nil {
+// listStrings reads a known list of strings; null or unknown reads as empty.
+func listStrings(ctx context.Context, l types.List) []string {
+	if l.IsNull() || l.IsUnknown() {
 		return nil
 	}
-	raw, _ := json.Marshal(in)
-	return private.SetKey(ctx, privateInputsKey, raw)
+	var out []string
+	l.ElementsAs(ctx, &out, false)
+	return out
+}
+
+// mapStrings reads a known map of strings; null or unknown reads as empty.
+func mapStrings(ctx context.Context, m types.Map) map[string]string {
+	if m.IsNull() || m.IsUnknown() {
+		return nil
+	}
+	out := map[string]string{}
+	m.ElementsAs(ctx, &out, false)
+	return out
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -75,6 +76,11 @@ type Cluster struct {
 	RegistryHostFromCluster string
 	// Arch is the cluster's CPU architecture, e.g. amd64; empty means the engine's.
 	Arch string
+	// Unknown: the registry host or the arch is not known until apply (it
+	// comes from another resource), so no digest that depends on it is.
+	Unknown bool
+	// FromClusterUnknown: host_from_cluster is not known until apply.
+	FromClusterUnknown bool
 }
 
 // providerData is what Configure hands to every resource.
@@ -83,6 +89,30 @@ type providerData struct {
 	clusters    map[string]Cluster
 	credentials *registry.Credentials
 	digester    buildcontext.Digester
+	// engineUnknown: the engine's address is not known until apply.
+	engineUnknown bool
+	// clusterNamesUnknown: some cluster block's name is not known until apply.
+	clusterNamesUnknown bool
+}
+
+// cluster is the cluster that name (a resource's cluster argument) names.
+// known is false when it, or what of it changes an image, is unknown until
+// apply; naming no cluster block is an error on the attribute.
+func (d *providerData) cluster(name types.String, diags *diag.Diagnostics) (c Cluster, known bool) {
+	if name.IsUnknown() {
+		return Cluster{}, false
+	}
+	c, ok := d.clusters[name.ValueString()]
+	switch {
+	case ok:
+		return c, !c.Unknown
+	case d.clusterNamesUnknown:
+		return Cluster{}, false
+	}
+	diags.AddAttributeError(path.Root("cluster"), "Unknown cluster",
+		fmt.Sprintf("No provider cluster block is named %q. Add a `cluster { name = %q }` block to the provider, or remove the argument to use %q.",
+			name.ValueString(), name.ValueString(), DefaultClusterName))
+	return Cluster{}, false
 }
 
 // digestCacheDir is where the digests of build inputs keep file hashes from
@@ -98,6 +128,9 @@ func digestCacheDir() string {
 
 // refFromCluster is ref as the cluster's nodes pull it.
 func (c Cluster) refFromCluster(ref string) types.String {
+	if ref == "" {
+		return types.StringNull()
+	}
 	return types.StringValue(imageref.AsSeenFromCluster(ref, c.RegistryHost, c.RegistryHostFromCluster))
 }
 
@@ -205,20 +238,27 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 			CertPath: config.CertPath.ValueString(),
 			SSHOpts:  listStrings(ctx, config.SSHOpts),
 		}),
-		clusters: map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
-		digester: buildcontext.Digester{CacheDir: digestCacheDir()},
+		clusters:      map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
+		digester:      buildcontext.Digester{CacheDir: digestCacheDir()},
+		engineUnknown: config.Host.IsUnknown() || config.CertPath.IsUnknown() || config.SSHOpts.IsUnknown(),
 	}
 	for i, c := range config.Clusters {
+		if c.Name.IsUnknown() {
+			data.clusterNamesUnknown = true
+			continue
+		}
 		name := c.Name.ValueString()
 		if i > 0 && containsCluster(config.Clusters[:i], name) {
 			resp.Diagnostics.AddAttributeError(path.Root("cluster").AtListIndex(i).AtName("name"),
 				"Duplicate cluster name", fmt.Sprintf("A cluster named %q is already defined; give each cluster block its own name.", name))
 			continue
 		}
-		cluster := Cluster{Name: name, Arch: c.Arch.ValueString()}
+		cluster := Cluster{Name: name, Arch: c.Arch.ValueString(), Unknown: c.Arch.IsUnknown()}
 		if c.Registry != nil {
 			cluster.RegistryHost = c.Registry.Host.ValueString()
 			cluster.RegistryHostFromCluster = c.Registry.HostFromCluster.ValueString()
+			cluster.Unknown = cluster.Unknown || c.Registry.Host.IsUnknown()
+			cluster.FromClusterUnknown = c.Registry.HostFromCluster.IsUnknown()
 		}
 		data.clusters[name] = cluster
 	}
@@ -247,8 +287,8 @@ func containsCluster(clusters []clusterModel, name string) bool {
 
 func (p *imagebuildProvider) Resources(_ context.Context) []func() resource.Resource {
 	return []func() resource.Resource{
-		NewDockerImageResource,
-		NewCmdImageResource,
+		func() resource.Resource { return &imageResource{kind: dockerImageKind{}} },
+		func() resource.Resource { return &imageResource{kind: cmdImageKind{}} },
 	}
 }
 

@@ -58,7 +58,7 @@ func buildArgValidator() validator.String {
 }
 
 func secretValidator() validator.String {
-	return stringCheck{"secret spec", dockerbuild.ValidateSecret}
+	return stringCheck{"secret spec", dockerbuild.ValidateSecretSyntax}
 }
 
 func sshValidator() validator.String {

@@ -38,7 +38,7 @@ func validatorCases(t testing.TB) []validatorCase {
 		{"tagged ref", taggedRefValidator(), func(s string) bool { _, err := imageref.ParseTagged(s); return err == nil }},
 		{"ref", taggedOrRepoValidator(), func(s string) bool { _, err := reference.ParseNormalizedNamed(s); return err == nil }},
 		{"build arg", buildArgValidator(), func(s string) bool { _, _, err := dockerbuild.ParseBuildArg(s); return err == nil }},
-		{"secret", secretValidator(), noErr(dockerbuild.ValidateSecret)},
+		{"secret", secretValidator(), noErr(dockerbuild.ValidateSecretSyntax)},
 		{"ssh", sshValidator(), func(s string) bool { _, err := dockerbuild.ParseSSH([]string{s}); return err == nil }},
 		{"platform", platformValidator(), noErr(dockerbuild.ValidatePlatform)},
 		{"network", networkValidator(), func(s string) bool { return slices.Contains([]string{"default", "none", "host"}, s) }},

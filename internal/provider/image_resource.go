@@ -1,0 +1,539 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/distribution/reference"
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
+)
+
+// The image-resource core: both resources plan, build, name, push and record
+// an image the same way; what differs (the schema, the model, how the image
+// is built) is an imageKind.
+
+var (
+	_ resource.ResourceWithConfigure    = (*imageResource)(nil)
+	_ resource.ResourceWithModifyPlan   = (*imageResource)(nil)
+	_ resource.ResourceWithUpgradeState = (*imageResource)(nil)
+)
+
+// imageModel holds the attributes every image resource has; each kind's
+// model embeds it.
+type imageModel struct {
+	ID           types.String   `tfsdk:"id"`
+	Ref          types.String   `tfsdk:"ref"`
+	Cluster      types.String   `tfsdk:"cluster"`
+	ClusterNeeds types.String   `tfsdk:"cluster_needs"`
+	ImageMaps    types.List     `tfsdk:"image_maps"`
+	Triggers     types.Map      `tfsdk:"triggers"`
+	Timeouts     timeouts.Value `tfsdk:"timeouts"`
+	Status       types.Object   `tfsdk:"status"`
+	ImageID      types.String   `tfsdk:"image_id"`
+	RepoDigest   types.String   `tfsdk:"repo_digest"`
+	ClusterRef   types.String   `tfsdk:"cluster_ref"`
+	InputDigest  types.String   `tfsdk:"input_digest"`
+}
+
+func (m *imageModel) common() *imageModel { return m }
+
+// kindModel is a kind's whole model, which embeds imageModel.
+type kindModel interface {
+	common() *imageModel
+}
+
+// buildTarget is where a build's image goes.
+type buildTarget struct {
+	cluster Cluster
+	// repo is the repository as written; clusterRepo is the same moved into
+	// the cluster's registry (equal to repo without a registry).
+	repo, clusterRepo reference.Named
+}
+
+// imageKind is what one resource type adds to the core.
+type imageKind interface {
+	// typeName is the resource type without the provider prefix, e.g. "_docker_image".
+	typeName() string
+	// schema holds the kind's own attributes; the core adds the common ones.
+	schema(ctx context.Context) schema.Schema
+	// withStages says whether status has stage_statuses.
+	withStages() bool
+	newModel() kindModel
+	// checkPlan checks at plan time what validate must not need: files,
+	// directories and environment variables, each on its attribute.
+	checkPlan(ctx context.Context, m kindModel, diags *diag.Diagnostics)
+	// inputs digests everything that determines the image; nil when some of
+	// it is unknown until apply. Errors go on the attribute they concern.
+	inputs(ctx context.Context, data *providerData, m kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
+	// newBuilder prepares the build of m.
+	newBuilder(ctx context.Context, data *providerData, m kindModel, target buildTarget) (imageBuilder, error)
+	// fixedNames are the names besides status.ref that the image gets.
+	fixedNames(ctx context.Context, m kindModel, target buildTarget) ([]string, error)
+}
+
+// imageBuilder produces one image: the Docker engine, a command, later a
+// BuildKit daemon. Naming, pushing and recording it are the core's.
+type imageBuilder interface {
+	build(ctx context.Context) (builtImage, error)
+}
+
+// builtImage is what a build produced; on failure, what was seen of it.
+type builtImage struct {
+	// imageID is the image in the engine; empty when it lives only in a
+	// registry, under ref.
+	imageID string
+	ref     string
+	stages  []stageStatusModel
+	// scratchTags are names the build made for itself, removed once the
+	// image has its own.
+	scratchTags []string
+}
+
+type imageResource struct {
+	kind imageKind
+	data *providerData
+}
+
+func (r *imageResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
+	resp.TypeName = req.ProviderTypeName + r.kind.typeName()
+}
+
+func (r *imageResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+	resp.Schema = withCommonAttributes(ctx, r.kind.schema(ctx), r.kind.withStages())
+}
+
+func (r *imageResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	if data := providerDataOf(req, resp); data != nil {
+		r.data = data
+	}
+}
+
+// ModifyPlan checks what validate must not, digests the inputs and decides
+// whether the apply builds (see decidePlan). A planned build leaves every
+// result unknown, input_digest included: the apply digests what it builds,
+// so a file that another resource rewrites during the apply is no surprise.
+func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.Plan.Raw.IsNull() || r.data == nil {
+		return
+	}
+	plan := r.kind.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	cluster, known := r.data.cluster(plan.common().Cluster, &resp.Diagnostics)
+	r.kind.checkPlan(ctx, plan, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
+	if known {
+		inputs, diags := r.kind.inputs(ctx, r.data, plan, cluster)
+		resp.Diagnostics.Append(diags...)
+		facts.inputs = inputs
+	}
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	var state kindModel
+	if facts.exists {
+		state = r.kind.newModel()
+		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		facts.priorDigest = state.common().InputDigest.ValueString()
+		status, ok, _ := fromStatusObject(ctx, state.common().Status, r.kind.withStages())
+		facts.failed = ok && status.Completed != nil && !status.Completed.Error.IsNull()
+		facts.imageMissing = ok && status.Waiting != nil && status.Waiting.Reason.ValueString() == reasonImageMissing
+	}
+
+	decision := decidePlan(facts)
+	if !decision.build {
+		r.keepResults(ctx, state.common(), cluster, known, resp)
+		return
+	}
+	for _, name := range []string{"id", "image_id", "repo_digest", "cluster_ref", "input_digest"} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"),
+		types.ObjectUnknown(statusAttrTypes(ctx, r.kind.withStages())))...)
+	raw, _ := json.Marshal(decision.reason)
+	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
+}
+
+// keepResults plans no build: the state's results stay, so that a change of
+// timeouts alone rebuilds nothing. cluster_ref follows host_from_cluster,
+// which does not change the image.
+func (r *imageResource) keepResults(ctx context.Context, state *imageModel, cluster Cluster, known bool, resp *resource.ModifyPlanResponse) {
+	kept := map[string]attr.Value{
+		"id": state.ID, "status": state.Status, "image_id": state.ImageID,
+		"repo_digest": state.RepoDigest, "input_digest": state.InputDigest, "cluster_ref": state.ClusterRef,
+	}
+	if status, ok, _ := fromStatusObject(ctx, state.Status, r.kind.withStages()); ok && !status.Ref.IsNull() {
+		kept["cluster_ref"] = types.StringUnknown()
+		if known && !cluster.FromClusterUnknown {
+			kept["cluster_ref"] = cluster.refFromCluster(status.Ref.ValueString())
+		}
+	}
+	for name, v := range kept {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+	}
+}
+
+func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	plan := r.kind.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	timeout, diags := plan.common().Timeouts.Create(ctx, defaultBuildTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
+	defer cancel()
+
+	run := r.run(ctx, plan, func(inputs buildInputs) string { return reasonCreated })
+	resp.Diagnostics.Append(run.diags...)
+	if !run.attempted {
+		return
+	}
+	if run.err != nil {
+		// Saved with the error, and tainted: the next apply builds again.
+		c := plan.common()
+		c.ID = types.StringValue(imageref.Familiar(run.target.clusterRepo))
+		c.ImageID, c.RepoDigest, c.ClusterRef = types.StringNull(), types.StringNull(), types.StringNull()
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+	if run.err == nil {
+		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
+	}
+}
+
+func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	plan, state := r.kind.newModel(), r.kind.newModel()
+	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	if !plan.common().Status.IsUnknown() {
+		// ModifyPlan planned no build (only timeouts or cluster_ref changed).
+		resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+		return
+	}
+	timeout, diags := plan.common().Timeouts.Update(ctx, defaultBuildTimeout)
+	resp.Diagnostics.Append(diags...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	ctx, cancel := withBuildTimeout(ctx, "update", timeout)
+	defer cancel()
+
+	planned := plannedReason(ctx, req.Private)
+	prior := previousInputs(ctx, req.Private)
+	run := r.run(ctx, plan, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
+	resp.Diagnostics.Append(run.diags...)
+	if !run.attempted {
+		return
+	}
+	if run.err != nil {
+		// The previous image is still there: keep pointing at it, with the
+		// error recorded so that the next plan rebuilds.
+		p, s := plan.common(), state.common()
+		p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest = s.ID, s.ImageID, s.RepoDigest, s.ClusterRef, s.InputDigest
+		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &p.Status, s.Status, r.kind.withStages())...)
+	} else {
+		resp.Diagnostics.Append(r.removeStaleTags(ctx, state, plan)...)
+		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
+	}
+	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
+}
+
+// Read keeps the resource in state, and marks it for a rebuild when its
+// image is gone from the engine and (if it was pushed) from the registry.
+// When neither can be asked, the state stays as it is: a plan needs no
+// engine, only a build does.
+func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	if r.data == nil {
+		return
+	}
+	state := r.kind.newModel()
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	withStages := r.kind.withStages()
+	status, ok, diags := fromStatusObject(ctx, state.common().Status, withStages)
+	resp.Diagnostics.Append(diags...)
+	if !ok || status.Ref.IsNull() || r.data.engineUnknown {
+		return
+	}
+	ref := status.Ref.ValueString()
+	found, err := r.imageExists(ctx, state.common(), ref)
+	if err != nil {
+		resp.Diagnostics.AddWarning("Cannot check the built image",
+			fmt.Sprintf("%v\n\nThe state of %s is kept as it is; only a build needs the engine.", err, ref))
+		return
+	}
+	if found {
+		return
+	}
+	tflog.Info(ctx, "built image is gone; it will be rebuilt", map[string]any{"ref": ref})
+	c := state.common()
+	c.Status, diags = imageMissingStatus(ctx, c.Status, withStages)
+	resp.Diagnostics.Append(diags...)
+	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// imageExists looks for the image in the engine and, if it was pushed or
+// only ever lived in a registry, there: a fresh CI runner has an empty
+// engine, but a registry still serving the image is enough.
+func (r *imageResource) imageExists(ctx context.Context, m *imageModel, ref string) (bool, error) {
+	if !m.ImageID.IsNull() {
+		_, found, err := r.data.engine.InspectImage(ctx, ref)
+		if err != nil || found {
+			return found, err
+		}
+		if m.RepoDigest.IsNull() {
+			return false, nil
+		}
+	}
+	return registry.Exists(ctx, r.data.engine, r.data.credentials, ref)
+}
+
+func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
+	state := r.kind.newModel()
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() || r.data == nil {
+		return
+	}
+	imageID := state.common().ImageID.ValueString()
+	for _, t := range r.createdTags(ctx, state, &resp.Diagnostics) {
+		if err := r.data.engine.UntagIf(ctx, t, imageID); err != nil {
+			resp.Diagnostics.AddError("Cannot remove an image tag", err.Error())
+		}
+	}
+}
+
+// createdTags lists the names the resource gave its image in the engine:
+// status.ref and the fixed names. None when it has no image there.
+func (r *imageResource) createdTags(ctx context.Context, m kindModel, diags *diag.Diagnostics) []string {
+	c := m.common()
+	status, ok, d := fromStatusObject(ctx, c.Status, r.kind.withStages())
+	diags.Append(d...)
+	if !ok || status.Ref.IsNull() || c.ImageID.IsNull() || c.ImageID.IsUnknown() {
+		return nil
+	}
+	tags := []string{status.Ref.ValueString()}
+	target, err := r.target(c)
+	if err != nil {
+		diags.AddError("Invalid ref", err.Error())
+		return tags
+	}
+	names, err := r.kind.fixedNames(ctx, m, target)
+	if err != nil {
+		diags.AddError("Invalid tags", err.Error())
+		return tags
+	}
+	return append(tags, names...)
+}
+
+// removeStaleTags removes the names the previous build gave its image that
+// the new one no longer has, while they still name the previous image.
+func (r *imageResource) removeStaleTags(ctx context.Context, state, plan kindModel) diag.Diagnostics {
+	var diags diag.Diagnostics
+	keep := r.createdTags(ctx, plan, &diags)
+	previousID := state.common().ImageID.ValueString()
+	for _, t := range r.createdTags(ctx, state, &diags) {
+		if slices.Contains(keep, t) {
+			continue
+		}
+		if err := r.data.engine.UntagIf(ctx, t, previousID); err != nil {
+			diags.AddWarning("Could not remove the previous image tag", err.Error())
+		}
+	}
+	return diags
+}
+
+// target is where m's image goes: its repository, moved into the cluster's
+// registry.
+func (r *imageResource) target(m *imageModel) (buildTarget, error) {
+	cluster := r.data.clusters[m.Cluster.ValueString()]
+	repo, err := imageref.ParseRepository(m.Ref.ValueString())
+	if err != nil {
+		return buildTarget{}, err
+	}
+	clusterRepo, err := imageref.ForRegistry(repo, cluster.RegistryHost)
+	if err != nil {
+		return buildTarget{}, err
+	}
+	return buildTarget{cluster: cluster, repo: repo, clusterRepo: clusterRepo}, nil
+}
+
+// buildRun is one apply's build of a resource.
+type buildRun struct {
+	// attempted: the build was started, so its outcome is to be saved.
+	attempted bool
+	// err is the failure of the build, name or push; diags hold it too.
+	err    error
+	target buildTarget
+	inputs buildInputs
+	diags  diag.Diagnostics
+}
+
+// run digests the inputs, builds, names, pushes and fills in m's results.
+func (r *imageResource) run(ctx context.Context, m kindModel, reason func(buildInputs) string) buildRun {
+	var run buildRun
+	c := m.common()
+	target, err := r.target(c)
+	if err != nil {
+		run.diags.AddAttributeError(path.Root("ref"), "Invalid ref", err.Error())
+		return run
+	}
+	run.target = target
+	// Digested before the build: the digest is of what this build reads.
+	inputs, diags := r.kind.inputs(ctx, r.data, m, target.cluster)
+	run.diags.Append(diags...)
+	if run.diags.HasError() {
+		return run
+	}
+	if inputs == nil {
+		run.diags.AddError("Build inputs unknown at apply", "Some input of the build is still unknown at apply; this is a bug in the provider.")
+		return run
+	}
+	run.inputs = inputs
+	builder, err := r.kind.newBuilder(ctx, r.data, m, target)
+	if err != nil {
+		run.diags.AddError("Invalid build arguments", err.Error())
+		return run
+	}
+
+	run.attempted = true
+	started := time.Now()
+	built, err := builder.build(ctx)
+	stages := built.stages
+	var statusRef, repoDigest string
+	if err == nil {
+		statusRef, err = r.name(ctx, m, target, built)
+	}
+	if err == nil && built.imageID != "" && target.cluster.needsPush(c.ClusterNeeds.ValueString()) {
+		var push stageStatusModel
+		repoDigest, push, err = r.push(ctx, m, target, statusRef)
+		stages = append(stages, push)
+		if err != nil {
+			r.untagFailed(ctx, m, target, statusRef, built.imageID)
+		}
+	}
+	run.err = err
+
+	status := completedStatus(statusRef, reason(inputs), started, err)
+	status.StageStatuses = stages
+	if err != nil {
+		status.Ref = types.StringNull()
+	}
+	c.Status, diags = toStatusObject(ctx, status, r.kind.withStages())
+	run.diags.Append(diags...)
+	c.InputDigest = types.StringValue(inputs.digest())
+	c.RepoDigest = optionalString(repoDigest)
+	c.ImageID = optionalString(built.imageID)
+	c.ID = types.StringValue(statusRef)
+	c.ClusterRef = target.cluster.refFromCluster(statusRef)
+	if err != nil {
+		run.diags.AddError("Image build failed", err.Error())
+	}
+	return run
+}
+
+// name gives a built image its immutable ref and fixed names, then drops
+// the build's scratch tags. It returns status.ref.
+func (r *imageResource) name(ctx context.Context, m kindModel, target buildTarget, built builtImage) (string, error) {
+	if built.imageID == "" {
+		return built.ref, nil
+	}
+	statusRef, err := imageref.Immutable(target.clusterRepo, built.imageID)
+	if err != nil {
+		return "", err
+	}
+	names, err := r.kind.fixedNames(ctx, m, target)
+	if err != nil {
+		return "", err
+	}
+	names = append([]string{statusRef}, names...)
+	for _, name := range names {
+		if err := r.data.engine.Tag(ctx, built.imageID, name); err != nil {
+			return "", err
+		}
+	}
+	for _, scratch := range built.scratchTags {
+		if !slices.Contains(names, scratch) {
+			if err := r.data.engine.UntagIf(ctx, scratch, built.imageID); err != nil {
+				return "", err
+			}
+		}
+	}
+	return statusRef, nil
+}
+
+// untagFailed removes status.ref after a failed push, unless the previous
+// build made the same image: a failed build leaves no tag of its own.
+func (r *imageResource) untagFailed(ctx context.Context, m kindModel, target buildTarget, statusRef, imageID string) {
+	if m.common().ImageID.ValueString() == imageID {
+		return
+	}
+	if err := r.data.engine.UntagIf(ctx, statusRef, imageID); err != nil {
+		tflog.Warn(ctx, "could not remove the tag of a build that failed", map[string]any{"ref": statusRef, "error": err.Error()})
+	}
+}
+
+// push pushes status.ref and the fixed names, and reports it as the stage
+// "docker push" (as Tilt does). It returns the digest reference.
+func (r *imageResource) push(ctx context.Context, m kindModel, target buildTarget, statusRef string) (string, stageStatusModel, error) {
+	stage := stageStatusModel{Name: types.StringValue(pushStageName), Cached: types.BoolValue(false), Error: types.StringNull()}
+	names, err := r.kind.fixedNames(ctx, m, target)
+	if err != nil {
+		return "", stage, err
+	}
+	stage.StartedAt = microTime(time.Now())
+	var digest string
+	for i, ref := range append([]string{statusRef}, names...) {
+		tflog.Info(ctx, "pushing image", map[string]any{"ref": ref})
+		result, err := registry.Push(ctx, r.data.engine, r.data.credentials, ref)
+		if err != nil {
+			stage.Error = types.StringValue(err.Error())
+			stage.FinishedAt = microTime(time.Now())
+			return "", stage, err
+		}
+		if i == 0 {
+			digest = result.Digest
+		}
+	}
+	stage.FinishedAt = microTime(time.Now())
+	return digestRef(statusRef, digest), stage, nil
+}
+
+const pushStageName = "docker push"
+
+// digestRef is ref's repository with digest: "registry/app@sha256:...".
+func digestRef(ref, digest string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return ""
+	}
+	return imageref.Familiar(reference.TrimNamed(named)) + "@" + digest
+}

@@ -1,0 +1,71 @@
+package provider
+
+import "strings"
+
+const (
+	reasonCreated       = "created"
+	reasonInputsChanged = "inputs changed"
+	reasonImageMissing  = "image missing"
+	reasonFailed        = "previous build failed"
+)
+
+// planFacts is what a plan knows about one image resource.
+type planFacts struct {
+	// exists is false when the resource is about to be created.
+	exists bool
+	// failed: the last build failed; imageMissing: Read found the image gone.
+	failed, imageMissing bool
+	// inputs are the build's inputs now; nil when some are unknown until
+	// apply (an argument, a provider value, a file another resource writes).
+	inputs buildInputs
+	// priorDigest and priorInputs are what the last build recorded.
+	priorDigest string
+	priorInputs buildInputs
+}
+
+// planDecision says whether the plan builds, and why.
+type planDecision struct {
+	build  bool
+	reason string
+}
+
+// decidePlan is the whole plan-time decision: build when the resource is
+// new, its last build failed, its image is gone, or its inputs differ from
+// (or cannot yet be compared with) those of the last build.
+func decidePlan(f planFacts) planDecision {
+	switch {
+	case !f.exists:
+		return planDecision{true, reasonCreated}
+	case f.failed:
+		return planDecision{true, reasonFailed}
+	case f.imageMissing:
+		return planDecision{true, reasonImageMissing}
+	case f.inputs == nil:
+		return planDecision{true, reasonInputsChanged}
+	case f.inputs.digest() == f.priorDigest:
+		return planDecision{}
+	}
+	return planDecision{true, changedReason(f.inputs, f.priorInputs)}
+}
+
+// changedReason names the inputs that changed since prior, when prior is
+// recorded and of the current scheme.
+func changedReason(inputs, prior buildInputs) string {
+	if prior == nil {
+		return reasonInputsChanged
+	}
+	changed := inputs.changedSince(prior)
+	if len(changed) == 0 {
+		return reasonInputsChanged
+	}
+	return reasonInputsChanged + ": " + strings.Join(changed, ", ")
+}
+
+// applyReason is the reason recorded by the build an apply runs: the planned
+// one, made exact with the inputs the apply actually read.
+func applyReason(planned string, inputs, prior buildInputs) string {
+	if planned == "" || strings.HasPrefix(planned, reasonInputsChanged) {
+		return changedReason(inputs, prior)
+	}
+	return planned
+}

@@ -1,0 +1,62 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// Private state keeps what the next plan and apply need to explain a
+// rebuild: the per-input digests of the last build, and the reason planned.
+const (
+	// privateInputsKey names the inputs of the canonical digest scheme;
+	// those recorded under the earlier "inputs" key are not comparable.
+	privateInputsKey = "inputs/v1"
+	privateReasonKey = "reason"
+)
+
+type privateGetter interface {
+	GetKey(context.Context, string) ([]byte, diag.Diagnostics)
+}
+
+type privateSetter interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+// previousInputs are the inputs the last successful build recorded; nil if none.
+func previousInputs(ctx context.Context, private privateGetter) buildInputs {
+	var prev buildInputs
+	if raw, diags := private.GetKey(ctx, privateInputsKey); !diags.HasError() && len(raw) > 0 {
+		_ = json.Unmarshal(raw, &prev)
+	}
+	return prev
+}
+
+// recordInputs keeps in to tell the next build which inputs changed.
+func recordInputs(ctx context.Context, private privateSetter, in buildInputs) diag.Diagnostics {
+	raw, _ := json.Marshal(in)
+	return private.SetKey(ctx, privateInputsKey, raw)
+}
+
+// plannedReason is the reason ModifyPlan recorded for this apply; "" if none.
+func plannedReason(ctx context.Context, private privateGetter) string {
+	raw, diags := private.GetKey(ctx, privateReasonKey)
+	var reason string
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &reason) != nil {
+		return ""
+	}
+	return reason
+}
+
+// imageMissingStatus marks status as waiting for a rebuild because the image
+// is gone; the next plan then rebuilds in place with that reason.
+func imageMissingStatus(ctx context.Context, status types.Object, withStages bool) (types.Object, diag.Diagnostics) {
+	s, ok, diags := fromStatusObject(ctx, status, withStages)
+	if !ok {
+		return status, diags
+	}
+	s.Waiting = &waitingModel{Reason: types.StringValue(reasonImageMissing)}
+	return toStatusObject(ctx, s, withStages)
+}
