@@ -32,6 +32,7 @@ var providerBinary = sync.OnceValues(func() (string, error) {
 // and the provider built from this tree (dev_overrides, no init).
 type terraformCLI struct {
 	t       *testing.T
+	rc      string // TF_CLI_CONFIG_FILE, with the dev_overrides
 	dir     string
 	tmpDir  string // TMPDIR of terraform and the provider
 	logPath string // TF_LOG_PATH
@@ -45,12 +46,17 @@ func newTerraformCLI(t *testing.T, logLevel string) *terraformCLI {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
-	rc := filepath.Join(home, "dev.tfrc")
-	writeFile(t, rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"imagebuild/imagebuild\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin)))
-	c := &terraformCLI{t: t, dir: t.TempDir(), tmpDir: t.TempDir(), logPath: filepath.Join(home, "terraform.log")}
-	c.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
+	c := &terraformCLI{t: t, rc: filepath.Join(home, "dev.tfrc"), dir: t.TempDir(), tmpDir: t.TempDir(), logPath: filepath.Join(home, "terraform.log")}
+	c.useProvider(bin)
+	c.env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+c.rc, "CHECKPOINT_DISABLE=1", "TF_IN_AUTOMATION=1",
 		"TMPDIR="+c.tmpDir, "TF_LOG_PATH="+c.logPath, "TF_LOG="+logLevel)
 	return c
+}
+
+// useProvider points the dev_overrides at the provider binary bin.
+func (c *terraformCLI) useProvider(bin string) {
+	c.t.Helper()
+	writeFile(c.t, c.rc, fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"imagebuild/imagebuild\" = %q\n  }\n  direct {}\n}\n", filepath.Dir(bin)))
 }
 
 func (c *terraformCLI) writeConfig(config string) {

@@ -140,7 +140,8 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		return
 	}
 	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
-	if known {
+	// A new resource builds whatever its inputs: digesting them is the apply's.
+	if known && facts.exists {
 		inputs, diags := r.kind.inputs(ctx, r.data, plan, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs

@@ -1,0 +1,384 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+)
+
+// The pipeline patterns of Terraform's contract: a step of the same apply
+// writes into a context, a provider value comes from another resource, a
+// plan runs where there is no engine, a lint job validates without secrets,
+// and an upgrade of the provider rebuilds nothing.
+
+const testGenImage = "imagebuild_cmd_image.gen"
+
+// generatorConfig is a terraform_data generator that writes content into
+// ctxDir/gen.txt with local-exec, a docker_image and a cmd_image that copy
+// that file, both either depending on the generator (depends_on) or
+// triggered by it (triggers).
+func generatorConfig(t *testing.T, ctxDir, content string, triggered bool) string {
+	link := "depends_on = [terraform_data.gen]"
+	if triggered {
+		link = "triggers   = { gen = terraform_data.gen.id }"
+	}
+	script := fmt.Sprintf(importScript, fmt.Sprintf(`cp %q "$ROOT/gen.txt"`, filepath.Join(ctxDir, "gen.txt")))
+	return fmt.Sprintf(`
+resource "terraform_data" "gen" {
+  triggers_replace = %[1]q
+  provisioner "local-exec" {
+    command = "printf '%%s\\n' '%[1]s' > '%[2]s/gen.txt'"
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = "%[3]s-docker"
+  context = %[2]q
+  %[4]s
+}
+
+resource "imagebuild_cmd_image" "gen" {
+  ref  = "%[3]s-cmd"
+  args = ["sh", "-c", %[5]s]
+  deps = [%[2]q]
+  %[4]s
+}
+`, content, ctxDir, uniqueRepo(t), link, hclString(script))
+}
+
+func generatorContext(t *testing.T) string {
+	env := requireTestEnv(t)
+	// gen.txt does not exist at plan time: the generator writes it during
+	// the apply, before the images that depend on it build.
+	return writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nCOPY gen.txt /gen.txt\n", env.BaseImage),
+	})
+}
+
+func TestAccPipeline_generatorWithDependsOn(t *testing.T) {
+	ctxDir := generatorContext(t)
+	var dockerRef, cmdRef string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkTagsGone(&dockerRef, &cmdRef),
+		Steps: []resource.TestStep{{
+			// The plan after the apply, which the framework runs, must be empty.
+			Config: generatorConfig(t, ctxDir, "generation 1", false),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(testImage, tfjsonpath.New("input_digest")),
+				plancheck.ExpectUnknownValue(testGenImage, tfjsonpath.New("input_digest")),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkRun(testImage, "generation 1", "cat", "/gen.txt"),
+				checkRun(testGenImage, "generation 1", "cat", "/gen.txt"),
+				resource.TestMatchResourceAttr(testImage, "input_digest", regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)),
+				saveAttr(testImage, "status.ref", &dockerRef),
+				saveAttr(testGenImage, "status.ref", &cmdRef),
+			),
+		}, {
+			Config:           generatorConfig(t, ctxDir, "generation 1", false),
+			ConfigPlanChecks: expectNoChange(),
+		}},
+	})
+}
+
+func TestAccPipeline_generatorWithTriggers(t *testing.T) {
+	ctxDir := generatorContext(t)
+	var dockerRef, cmdRef, firstDocker, firstCmd string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkTagsGone(&dockerRef, &cmdRef),
+		Steps: []resource.TestStep{{
+			Config: generatorConfig(t, ctxDir, "generation 1", true),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkRun(testImage, "generation 1", "cat", "/gen.txt"),
+				checkRun(testGenImage, "generation 1", "cat", "/gen.txt"),
+				saveAttr(testImage, "status.ref", &firstDocker),
+				saveAttr(testGenImage, "status.ref", &firstCmd),
+			),
+		}, {
+			// A new generation: the generator is replaced, its id is unknown
+			// at plan, so both images plan a build, and the build in that same
+			// apply takes what the generator wrote.
+			Config: generatorConfig(t, ctxDir, "generation 2", true),
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction(testImage, plancheck.ResourceActionUpdate),
+				plancheck.ExpectResourceAction(testGenImage, plancheck.ResourceActionUpdate),
+				plancheck.ExpectUnknownValue(testImage, tfjsonpath.New("input_digest")),
+				plancheck.ExpectUnknownValue(testGenImage, tfjsonpath.New("status")),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkRun(testImage, "generation 2", "cat", "/gen.txt"),
+				checkRun(testGenImage, "generation 2", "cat", "/gen.txt"),
+				resource.TestCheckResourceAttr(testImage, "status.completed.reason", "inputs changed: context files, triggers"),
+				resource.TestCheckResourceAttr(testGenImage, "status.completed.reason", "inputs changed: deps, triggers"),
+				checkPreviousRefGone(testImage, &firstDocker),
+				checkPreviousRefGone(testGenImage, &firstCmd),
+				saveAttr(testImage, "status.ref", &dockerRef),
+				saveAttr(testGenImage, "status.ref", &cmdRef),
+			),
+		}, {
+			Config:           generatorConfig(t, ctxDir, "generation 2", true),
+			ConfigPlanChecks: expectNoChange(),
+		}},
+	})
+}
+
+// The cluster's registry host is another resource's output, unknown at the
+// first plan: the image is built and pushed there in the same apply.
+func TestAccPipeline_registryHostFromAnotherResource(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo pushed > /pushed.txt\n", env.BaseImage),
+	})
+	config := fmt.Sprintf(`
+resource "terraform_data" "registry" {
+  input = %q
+}
+
+provider "imagebuild" {
+  cluster {
+    name = "dev"
+    registry {
+      host = terraform_data.registry.output
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "dev"
+}
+`, env.Registry, uniqueRepo(t), ctxDir)
+	wantRef := regexp.MustCompile("^" + regexp.QuoteMeta(env.Registry+"/"+strings.ReplaceAll(uniqueRepo(t), "/", "_")) + `:tf-[0-9a-f]{16}$`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectUnknownValue(testImage, tfjsonpath.New("input_digest")),
+			}},
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestMatchResourceAttr(testImage, "status.ref", wantRef),
+				checkInRegistry(testImage),
+				checkRun(testImage, "pushed", "cat", "/pushed.txt"),
+			),
+		}, {
+			Config:           config,
+			ConfigPlanChecks: expectNoChange(),
+		}},
+	})
+}
+
+// A plan with existing resources where the engine cannot be reached (a CI
+// plan job without Docker) succeeds and warns, naming the engine.
+func TestAccPipeline_planWithoutEngine(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo one > /one.txt\n", env.BaseImage)})
+	cli := newTerraformCLI(t, "")
+	cli.writeConfig(fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref  = "%[1]s-cmd"
+  args = ["sh", "-c", "docker tag %[3]s \"$EXPECTED_REF\""]
+}
+`, uniqueRepo(t), ctxDir, env.BaseImage))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	withEngine := cli.env
+	t.Cleanup(func() {
+		cli.env = withEngine
+		cli.run("destroy", "-auto-approve", "-no-color")
+	})
+
+	nowhere := "unix://" + filepath.Join(t.TempDir(), "no-engine.sock")
+	cli.env = append(slices.Clip(withEngine), "DOCKER_HOST="+nowhere)
+	out, err := cli.run("plan", "-detailed-exitcode", "-no-color")
+	if err != nil {
+		t.Fatalf("plan without an engine failed (%v), want exit 0 and a warning:\n%s", err, out)
+	}
+	if !strings.Contains(out, "Warning: Cannot check the built image") || !strings.Contains(out, nowhere) {
+		t.Errorf("plan output has no warning naming %s:\n%s", nowhere, out)
+	}
+	if !strings.Contains(out, "No changes") {
+		t.Errorf("plan without an engine is not empty:\n%s", out)
+	}
+}
+
+// terraform validate needs no files, variables or secrets; plan checks
+// them, on the attribute.
+func TestAccPipeline_validateNeedsNoFilesOrSecrets(t *testing.T) {
+	requireTestEnv(t)
+	missing := filepath.Join(t.TempDir(), "missing")
+	const unset = "IMAGEBUILD_PIPELINE_UNSET_SECRET"
+	os.Unsetenv(unset)
+	cli := newTerraformCLI(t, "")
+	cli.writeConfig(fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = "pipeline/validate"
+  context = %[1]q
+  secrets = ["id=token,env=%[2]s", "id=npmrc,src=%[1]s/npmrc"]
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref  = "pipeline/validate-cmd"
+  args = ["true"]
+  dir  = %[1]q
+  deps = ["%[1]s/go.sum"]
+}
+`, missing, unset))
+	if out, err := cli.run("validate", "-no-color"); err != nil {
+		t.Fatalf("terraform validate failed without files and variables (%v):\n%s", err, out)
+	}
+	out, err := cli.run("plan", "-no-color")
+	if err == nil {
+		t.Fatalf("plan succeeded with a missing context, secret file and variable:\n%s", out)
+	}
+	for _, want := range []string{
+		unset, "Secret not available", `secrets = ["id=token`, "npmrc",
+		"Build context not found", "context = ",
+		"Working directory not found", "Dependency not found", "go.sum",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan errors do not mention %q:\n%s", want, out)
+		}
+	}
+}
+
+// upgradeBaseCommit is the first commit of the canonical input digest
+// (schema version 1): state written by any later version must plan nothing
+// with the current one. State of version 0 (before it) is rebuilt once.
+const upgradeBaseCommit = "c381375"
+
+// TestAccPipeline_upgradeRebuildsNothing applies with the provider built
+// from upgradeBaseCommit and plans with this tree's: the plan is empty.
+func TestAccPipeline_upgradeRebuildsNothing(t *testing.T) {
+	env := requireTestEnv(t)
+	oldBin := buildProviderAt(t, upgradeBaseCommit)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile":    fmt.Sprintf("FROM %s\nARG NOTE\nCOPY app.txt /app.txt\nRUN echo $NOTE > /note.txt\n", env.BaseImage),
+		"app.txt":       "app\n",
+		".dockerignore": "*.md\n",
+	})
+	deps := writeFiles(t, map[string]string{"main.go": "package main\n"})
+	cli := newTerraformCLI(t, "")
+	cli.useProvider(oldBin)
+	cli.writeConfig(fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "dev"
+    registry {
+      host              = %[4]q
+      host_from_cluster = "registry.dev:5000"
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref        = %[1]q
+  context    = %[2]q
+  args       = ["NOTE=upgrade"]
+  extra_tags = ["%[1]s:stable"]
+  cluster    = "dev"
+  triggers   = { release = "1" }
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref        = "%[1]s-cmd"
+  args       = ["sh", "-c", "docker tag %[3]s \"$EXPECTED_REF\""]
+  env        = { MODE = "release" }
+  deps       = [%[5]q]
+  image_maps = [imagebuild_docker_image.test.status.ref]
+}
+`, uniqueRepo(t), ctxDir, env.BaseImage, env.Registry, deps))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
+
+	newBin, err := providerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.useProvider(newBin)
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Errorf("the plan after upgrading from %s is not empty (%v):\n%s", upgradeBaseCommit, err, out)
+	}
+}
+
+// version0Commit is the last commit whose state is schema version 0, with
+// the input digest of the earlier scheme.
+const version0Commit = "fc66b14"
+
+// TestAccPipeline_upgradeFromVersion0 applies with the provider of schema
+// version 0 and upgrades: the state upgrades without error, each image is
+// rebuilt once (the digest scheme changed before any release), and the plan
+// after that is empty.
+func TestAccPipeline_upgradeFromVersion0(t *testing.T) {
+	env := requireTestEnv(t)
+	oldBin := buildProviderAt(t, version0Commit)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo v0 > /v0.txt\n", env.BaseImage)})
+	cli := newTerraformCLI(t, "")
+	cli.useProvider(oldBin)
+	cli.writeConfig(fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %[1]q
+  context = %[2]q
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref  = "%[1]s-cmd"
+  args = ["sh", "-c", "docker tag %[3]s \"$EXPECTED_REF\""]
+}
+`, uniqueRepo(t), ctxDir, env.BaseImage))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
+
+	newBin, err := providerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.useProvider(newBin)
+	out := cli.mustRun("apply", "-auto-approve", "-no-color")
+	if !strings.Contains(out, "2 changed, 0 destroyed") {
+		t.Errorf("upgrading from schema version 0: want both images rebuilt in place once:\n%s", out)
+	}
+	expectEmptyPlan(t, cli)
+}
+
+// buildProviderAt builds the provider as it was at commit, from a git
+// worktree of this checkout.
+func buildProviderAt(t *testing.T, commit string) string {
+	t.Helper()
+	top, err := exec.Command("git", "rev-parse", "--show-toplevel").Output()
+	if err != nil {
+		t.Fatalf("git rev-parse: %v (the upgrade test needs the project's git history)", err)
+	}
+	repo := strings.TrimSpace(string(top))
+	if out, err := exec.Command("git", "-C", repo, "cat-file", "-e", commit+"^{commit}").CombinedOutput(); err != nil {
+		t.Fatalf("commit %s is not in %s (%v: %s): the upgrade test needs the full history (git fetch --unshallow)", commit, repo, err, out)
+	}
+	tree := filepath.Join(t.TempDir(), "tree")
+	if out, err := exec.Command("git", "-C", repo, "worktree", "add", "--detach", tree, commit).CombinedOutput(); err != nil {
+		t.Fatalf("git worktree add %s: %v\n%s", commit, err, out)
+	}
+	t.Cleanup(func() { exec.Command("git", "-C", repo, "worktree", "remove", "--force", tree).Run() })
+	bin := filepath.Join(t.TempDir(), "terraform-provider-imagebuild")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Dir = tree
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build at %s: %v\n%s", commit, err, out)
+	}
+	return bin
+}
