@@ -26,3 +26,19 @@ resource "imagebuild_cmd_image" "worker" {
   output_mode          = "remote"
   deps                 = ["${path.module}/cmd/worker", "${path.module}/go.sum"]
 }
+
+# A code generator of the same apply feeds the command's deps: triggers makes
+# each new generation rebuild in that apply.
+resource "terraform_data" "protos" {
+  triggers_replace = filesha256("${path.module}/api.proto")
+  provisioner "local-exec" {
+    command = "protoc --go_out=${path.module}/gen ${path.module}/api.proto"
+  }
+}
+
+resource "imagebuild_cmd_image" "server" {
+  ref      = "server"
+  args     = ["sh", "-c", "ko build --local --bare ./cmd/server | xargs -I{} docker tag {} \"$EXPECTED_REF\""]
+  deps     = ["${path.module}/gen", "${path.module}/cmd/server"]
+  triggers = { protos = terraform_data.protos.id }
+}

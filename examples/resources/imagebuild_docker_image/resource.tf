@@ -64,3 +64,33 @@ resource "kubernetes_deployment" "web" {
     }
   }
 }
+
+# A generator of the same apply writes into the context (code generation, an
+# asset build). triggers ties the image to it: when the generator runs again,
+# its id is unknown at plan, so the image plans a build, and that build, in the
+# same apply, takes what the generator wrote. (depends_on alone is enough for
+# the first apply; triggers makes every new generation rebuild.)
+resource "terraform_data" "assets" {
+  triggers_replace = filesha256("${path.module}/web/package-lock.json")
+  provisioner "local-exec" {
+    command = "npm --prefix ${path.module}/web run build" # writes web/dist/
+  }
+}
+
+resource "imagebuild_docker_image" "web_assets" {
+  ref      = "registry.example.com/team/web"
+  context  = "${path.module}/web"
+  triggers = { assets = terraform_data.assets.id }
+}
+
+# A scheduled rebuild (fresh base image security fixes), with hashicorp/time.
+resource "time_rotating" "weekly" {
+  rotation_days = 7
+}
+
+resource "imagebuild_docker_image" "base" {
+  ref      = "registry.example.com/team/base"
+  context  = "${path.module}/base"
+  pull     = true
+  triggers = { week = time_rotating.weekly.id }
+}
