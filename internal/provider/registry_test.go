@@ -13,7 +13,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 )
 
 const manifestMediaTypes = "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"
@@ -132,7 +135,24 @@ resource "imagebuild_docker_image" "test" {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "image missing"),
 					checkInRegistry(testImage, &stable),
+					saveAttr(testImage, "status.ref", &ref),
 				),
+			},
+			{
+				// host_from_cluster changes cluster_ref only: no build.
+				Config: strings.Replace(config, "registry.cluster.internal:5000", "registry.other:5000", 1),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction(testImage, plancheck.ResourceActionUpdate),
+					plancheck.ExpectKnownValue(testImage, tfjsonpath.New("status").AtMapKey("ref"), knownvalue.StringFunc(func(v string) error {
+						if v != ref {
+							return fmt.Errorf("planned status.ref %s, want the unchanged %s", v, ref)
+						}
+						return nil
+					})),
+					plancheck.ExpectKnownValue(testImage, tfjsonpath.New("cluster_ref"),
+						knownvalue.StringRegexp(regexp.MustCompile(`^registry\.other:5000/`))),
+				}},
+				Check: resource.TestCheckResourceAttr(testImage, "status.completed.reason", "image missing"),
 			},
 		},
 	})
