@@ -180,7 +180,7 @@ func (cmdImageKind) fixedNames(context.Context, kindModel, buildTarget) ([]strin
 	return nil, nil
 }
 
-func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model kindModel, target buildTarget) (imageBuilder, error) {
+func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, _ kindModel, target buildTarget) (imageBuilder, error) {
 	m := model.(*cmdImageModel)
 	return commandBuild{engine: data.engine, spec: cmdbuild.Spec{
 		Repo:        reference.TrimNamed(target.repo),

@@ -256,7 +256,7 @@ func (dockerImageKind) fixedNames(ctx context.Context, model kindModel, target b
 	return names, nil
 }
 
-func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model kindModel, target buildTarget) (imageBuilder, error) {
+func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model, _ kindModel, target buildTarget) (imageBuilder, error) {
 	m := model.(*dockerImageModel)
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err != nil {

@@ -78,8 +78,9 @@ type imageKind interface {
 	// inputs digests everything that determines the image; nil when some of
 	// it is unknown until apply. Errors go on the attribute they concern.
 	inputs(ctx context.Context, data *providerData, m kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
-	// newBuilder prepares the build of m.
-	newBuilder(ctx context.Context, data *providerData, m kindModel, target buildTarget) (imageBuilder, error)
+	// newBuilder prepares the build of m. config is the configuration as
+	// written: write-only arguments are only there, never in m.
+	newBuilder(ctx context.Context, data *providerData, m, config kindModel, target buildTarget) (imageBuilder, error)
 	// fixedNames are the names besides status.ref that the image gets.
 	fixedNames(ctx context.Context, m kindModel, target buildTarget) ([]string, error)
 }
@@ -196,8 +197,9 @@ func (r *imageResource) keepResults(ctx context.Context, state *imageModel, clus
 }
 
 func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	plan := r.kind.newModel()
+	plan, config := r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -209,7 +211,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
 	defer cancel()
 
-	run := r.run(ctx, plan, func(inputs buildInputs) string { return reasonCreated })
+	run := r.run(ctx, plan, config, func(inputs buildInputs) string { return reasonCreated })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
 		return
@@ -227,9 +229,10 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	plan, state := r.kind.newModel(), r.kind.newModel()
+	plan, state, config := r.kind.newModel(), r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -248,7 +251,7 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 
 	planned := plannedReason(ctx, req.Private)
 	prior := previousInputs(ctx, req.Private)
-	run := r.run(ctx, plan, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
+	run := r.run(ctx, plan, config, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
 		return
@@ -399,7 +402,7 @@ type buildRun struct {
 }
 
 // run digests the inputs, builds, names, pushes and fills in m's results.
-func (r *imageResource) run(ctx context.Context, m kindModel, reason func(buildInputs) string) buildRun {
+func (r *imageResource) run(ctx context.Context, m, config kindModel, reason func(buildInputs) string) buildRun {
 	var run buildRun
 	c := m.common()
 	target, err := r.target(c)
@@ -419,7 +422,7 @@ func (r *imageResource) run(ctx context.Context, m kindModel, reason func(buildI
 		return run
 	}
 	run.inputs = inputs
-	builder, err := r.kind.newBuilder(ctx, r.data, m, target)
+	builder, err := r.kind.newBuilder(ctx, r.data, m, config, target)
 	if err != nil {
 		run.diags.AddError("Invalid build arguments", err.Error())
 		return run
