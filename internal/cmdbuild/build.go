@@ -58,41 +58,44 @@ type Result struct {
 	// BuiltRef is the ref the command produced (the expected one, or the one
 	// in the ref file).
 	BuiltRef string
-	// ScratchTag is BuiltRef when it is a tag the provider invented for this
-	// run (tf-build-...): the caller removes it once it has named the image.
+	// ScratchTag is the tag the provider invented for this run
+	// (tf-build-...), if any: the caller removes it from the engine once it
+	// has named the image, or after a failure.
 	ScratchTag string
 }
 
 // Build runs the command and finds and checks the image it built; naming it
-// is the caller's.
+// is the caller's. The result is never nil: after a failure it still names
+// the scratch tag, which the command may have made before it failed.
 func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Result, error) {
+	result := &Result{}
 	expected, err := prepare(&spec, now)
 	if err != nil {
-		return nil, err
+		return result, err
+	}
+	if expected != nil && spec.OutputTag == "" {
+		result.ScratchTag = imageref.Familiar(expected)
 	}
 	spec.Command.Env = Environment(spec.BaseEnv, spec.UserEnv, spec.Vars)
 	if err := Run(ctx, spec.Command); err != nil {
-		return nil, err
+		return result, err
 	}
 	built := expected
 	if spec.OutputsImageRefTo != "" {
 		if built, err = ReadRefFile(spec.OutputsImageRefTo); err != nil {
-			return nil, err
+			return result, err
 		}
 	}
-	result := &Result{BuiltRef: imageref.Familiar(built)}
-	if expected != nil && spec.OutputTag == "" {
-		result.ScratchTag = result.BuiltRef
-	}
+	result.BuiltRef = imageref.Familiar(built)
 	if spec.OutputMode == Remote {
 		return result, nil
 	}
 	id, found, err := images.InspectImage(ctx, result.BuiltRef)
 	if err != nil {
-		return nil, err
+		return result, err
 	}
 	if !found {
-		return nil, missingImageError(spec, result.BuiltRef)
+		return result, missingImageError(spec, result.BuiltRef)
 	}
 	result.ImageID = id
 	return result, nil
@@ -105,12 +108,15 @@ func prepare(spec *Spec, now time.Time) (reference.NamedTagged, error) {
 		spec.Vars.OmitExpected = true
 		return nil, PrepareRefFile(spec.OutputsImageRefTo)
 	}
-	repo := spec.Repo
-	if spec.OutputMode == Remote {
-		// Only a registry will hold the image, so name it where the cluster pulls.
-		repo = spec.ClusterRepo
+	// As Tilt's custom builder: the command is told the ref where the
+	// cluster pulls, so that a command that pushes pushes there; with
+	// output_tag it knows nothing of the registry, and the provider adds it
+	// when it retags. An image only in a registry is always named there.
+	repo := spec.ClusterRepo
+	if spec.OutputTag != "" && spec.OutputMode != Remote {
+		repo = spec.Repo
 	}
-	expected, err := ExpectedRef(repo, spec.OutputTag, now)
+	expected, err := ExpectedRef(repo, spec.OutputTag, NewBuildTag(now))
 	if err != nil {
 		return nil, err
 	}

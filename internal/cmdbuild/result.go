@@ -1,6 +1,8 @@
 package cmdbuild
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -29,17 +31,25 @@ const (
 	maxQuotedBytes = 200
 )
 
+// NewBuildTag is a fresh tag for one build: tf-build-<unix seconds>-<8
+// random hex digits>, so that parallel builds of one repository never
+// collide.
+func NewBuildTag(now time.Time) string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return BuildTagPrefix + strconv.FormatInt(now.Unix(), 10) + "-" + hex.EncodeToString(b[:])
+}
+
 // ExpectedRef is the ref a command must produce: repo with outputTag, or,
-// when outputTag is empty, repo with the fresh tag tf-build-<unix seconds>.
-// repo is already the name the command must use; a tag or digest on it is
-// dropped.
-func ExpectedRef(repo reference.Named, outputTag string, now time.Time) (reference.NamedTagged, error) {
+// when outputTag is empty, repo with buildTag. repo is already the name the
+// command must use; a tag or digest on it is dropped.
+func ExpectedRef(repo reference.Named, outputTag, buildTag string) (reference.NamedTagged, error) {
 	if repo == nil {
 		return nil, errors.New("cmdbuild: ExpectedRef needs a repository")
 	}
 	tag := outputTag
 	if tag == "" {
-		tag = BuildTagPrefix + strconv.FormatInt(now.Unix(), 10)
+		tag = buildTag
 	}
 	tagged, err := reference.WithTag(reference.TrimNamed(repo), tag)
 	if err != nil {

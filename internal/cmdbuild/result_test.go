@@ -27,7 +27,7 @@ func TestExpectedRef(t *testing.T) {
 		{"localhost:5000/team/app:old", "", "localhost:5000/team/app:tf-build-1700000000"},
 		{"gcr.io/p/app@sha256:" + strings.Repeat("a", 64), "dev", "gcr.io/p/app:dev"},
 	} {
-		got, err := ExpectedRef(mustNamed(t, tc.repo), tc.tag, now)
+		got, err := ExpectedRef(mustNamed(t, tc.repo), tc.tag, NewBuildTag(now)[:len("tf-build-1700000000")])
 		if err != nil || got.String() != tc.want {
 			t.Errorf("ExpectedRef(%s, %q) = %v, %v; want %s", tc.repo, tc.tag, got, err, tc.want)
 		}
@@ -36,11 +36,11 @@ func TestExpectedRef(t *testing.T) {
 
 func TestExpectedRefRejectsBadTag(t *testing.T) {
 	for _, tag := range []string{"-bad", "has space", strings.Repeat("t", 129)} {
-		if _, err := ExpectedRef(mustNamed(t, "myapp"), tag, time.Now()); err == nil || !strings.Contains(err.Error(), "not a valid tag") {
+		if _, err := ExpectedRef(mustNamed(t, "myapp"), tag, NewBuildTag(time.Now())); err == nil || !strings.Contains(err.Error(), "not a valid tag") {
 			t.Errorf("tag %q: err = %v", tag, err)
 		}
 	}
-	if _, err := ExpectedRef(nil, "", time.Now()); err == nil {
+	if _, err := ExpectedRef(nil, "", NewBuildTag(time.Now())); err == nil {
 		t.Error("nil repo accepted")
 	}
 }
@@ -181,4 +181,16 @@ func FuzzReadRefFile(f *testing.F) {
 			t.Errorf("accepted %q as %q, which parses back as %q", content, ref.String(), again.String())
 		}
 	})
+}
+
+func TestNewBuildTagIsUnique(t *testing.T) {
+	now := time.Unix(1700000000, 0)
+	seen := map[string]bool{}
+	for range 1000 {
+		tag := NewBuildTag(now)
+		if seen[tag] || !strings.HasPrefix(tag, "tf-build-1700000000-") {
+			t.Fatalf("tag %q repeated or malformed", tag)
+		}
+		seen[tag] = true
+	}
 }

@@ -43,6 +43,9 @@ type Command struct {
 	// from a single goroutine and never after Run returns. A line longer than
 	// 1 MiB arrives in pieces of 1 MiB.
 	LogLine func(line string)
+	// Redact, if set, masks secrets in every line of output before LogLine
+	// and the error's tail see it.
+	Redact func(line string) string
 	// Started, if set, is called once the command is running, with its
 	// process ID. On Unix that is also the ID of the process group that Run
 	// kills when it is done, which lets callers (and tests) observe it.
@@ -94,10 +97,19 @@ func Run(ctx context.Context, cmd Command) error {
 		cmd.Started(pid)
 	}
 
-	reader := startReading(output, cmd.LogLine)
+	logLine := cmd.LogLine
+	if cmd.Redact != nil && logLine != nil {
+		logLine = func(line string) { cmd.LogLine(cmd.Redact(line)) }
+	}
+	reader := startReading(output, logLine)
 	waitErr := c.Wait()
 	stopGroup(pid, stop.killDeadline())
 	failure.Tail = reader.finish(output, drainTimeout)
+	if cmd.Redact != nil {
+		for i, line := range failure.Tail {
+			failure.Tail[i] = cmd.Redact(line)
+		}
+	}
 
 	return failure.afterExit(ctx, c.ProcessState, waitErr, stop.requested())
 }

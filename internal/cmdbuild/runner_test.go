@@ -368,3 +368,19 @@ func TestQuoteArgsTruncates(t *testing.T) {
 		t.Errorf("quoteArgs = %s", got)
 	}
 }
+
+func TestRunRedactsLogAndTail(t *testing.T) {
+	var logged []string
+	err := Run(context.Background(), Command{
+		Args:    []string{"sh", "-c", "echo token=$TOKEN; exit 3"},
+		Env:     []string{"PATH=" + os.Getenv("PATH"), "TOKEN=s3cr3t-value"},
+		LogLine: func(line string) { logged = append(logged, line) },
+		Redact:  func(line string) string { return strings.ReplaceAll(line, "s3cr3t-value", "****") },
+	})
+	if err == nil || strings.Contains(err.Error(), "s3cr3t-value") || !strings.Contains(err.Error(), "token=****") {
+		t.Errorf("error = %v, want the masked tail", err)
+	}
+	if strings.Join(logged, "\n") != "token=****" {
+		t.Errorf("logged %q, want the masked line", logged)
+	}
+}

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"os"
 	"strings"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
-
-// minRedactedLen keeps very short secret values (a "1", a "yes") from
-// masking unrelated output.
-const minRedactedLen = 4
-
-const redactedMark = "****"
 
 // secretSource is where one `--secret` spec takes its value from.
 type secretSource struct {
@@ -77,23 +73,13 @@ func (s secretSource) value() string {
 // must not carry it into logs, errors or state. Nil when there is nothing
 // to mask.
 func secretRedactor(specs []string) *strings.Replacer {
-	var pairs []string
+	var values []string
 	for _, spec := range specs {
-		src, ok := parseSecretSource(spec)
-		if !ok {
-			continue
-		}
-		value := src.value()
-		for _, v := range append([]string{strings.TrimSpace(value)}, strings.Split(value, "\n")...) {
-			if v = strings.TrimSpace(v); len(v) >= minRedactedLen {
-				pairs = append(pairs, v, redactedMark)
-			}
+		if src, ok := parseSecretSource(spec); ok {
+			values = append(values, src.value())
 		}
 	}
-	if len(pairs) == 0 {
-		return nil
-	}
-	return strings.NewReplacer(pairs...)
+	return redact.Values(values)
 }
 
 // redactResult masks secrets in what a build reports: stage names and

@@ -104,6 +104,10 @@ func ParseSSH(specs []string) ([]sshprovider.AgentConfig, error) {
 		if c.ID == "" {
 			return nil, fmt.Errorf("ssh spec %q has an empty ID; write \"default\", \"ID\" or \"ID=/path/to/agent.sock\"", specs[i])
 		}
+		if len(c.Paths) == 1 && c.Paths[0] == "" {
+			// "ID=" alone is the agent at $SSH_AUTH_SOCK, as sshprovider reads it.
+			continue
+		}
 		for _, p := range c.Paths {
 			if p == "" {
 				return nil, fmt.Errorf("ssh spec %q has an empty path; write \"%s\" to use $SSH_AUTH_SOCK, or \"%s=/path/to/agent.sock\"", specs[i], c.ID, c.ID)

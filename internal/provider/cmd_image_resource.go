@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/distribution/reference"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/cmdbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 // cmdImageKind is imagebuild_cmd_image: any command that builds an image,
@@ -35,6 +37,7 @@ type cmdImageModel struct {
 	OutputMode        types.String `tfsdk:"output_mode"`
 	OutputTag         types.String `tfsdk:"output_tag"`
 	OutputsImageRefTo types.String `tfsdk:"outputs_image_ref_to"`
+	SecretEnv         types.Map    `tfsdk:"secret_env"`
 }
 
 func (cmdImageKind) typeName() string    { return "_cmd_image" }
@@ -46,7 +49,9 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 		Description: "Builds an image with any command (docker, ko, bazel, nix, buildpacks, a script) during apply, then finds, " +
 			"retags and, if the cluster needs it, pushes the result. The Terraform form of Tilt's CmdImage object. " +
 			"The command gets `EXPECTED_REF`, `EXPECTED_IMAGE`, `EXPECTED_TAG`, `EXPECTED_REGISTRY`, `REGISTRY_HOST`, `DOCKER_HOST` " +
-			"and `TILT_IMAGE_MAP_<i>`/`TILT_IMAGE_<i>` in its environment.",
+			"and `TILT_IMAGE_MAP_<i>`/`TILT_IMAGE_<i>` in its environment. Whenever the cluster needs a push, the registry holds " +
+			"`status.ref` and `repo_digest` names it there by digest. The provider removes only the tags it created, and only while " +
+			"they still name its image; a failed build leaves no tag, and a failed update leaves every tag where it was.",
 		Attributes: map[string]schema.Attribute{
 			"ref": schema.StringAttribute{
 				Required:    true,
@@ -73,8 +78,18 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				Description: "Environment variables for the command, on top of Terraform's own.",
 				Validators:  []validator.Map{mapvalidator.KeysAre(stringCheck{"environment variable name", cmdbuild.ValidEnvKey})},
 			},
-			"deps": stringListAttribute("Files and directories whose contents feed `input_digest`: a change in them rebuilds the image.",
-				stringvalidator.LengthAtLeast(1)),
+			"secret_env": schema.MapAttribute{
+				Optional:    true,
+				Sensitive:   true,
+				WriteOnly:   true,
+				ElementType: types.StringType,
+				Description: "Secret environment variables for the command (a token for a registry or a package index), set after `env`. " +
+					"Write-only (Terraform 1.11+, OpenTofu 1.11+): never in plan or state; their values are masked (`****`) in every log line " +
+					"and in the output tail of an error. A change of a value rebuilds: a keyed hash of them feeds `input_digest`.",
+				Validators: []validator.Map{mapvalidator.KeysAre(stringCheck{"environment variable name", cmdbuild.ValidEnvKey})},
+			},
+			"deps": stringListAttribute("Files and directories whose contents feed `input_digest`: a change in them rebuilds the image. "+
+				"A relative path is taken from `dir` when it is set.", stringvalidator.LengthAtLeast(1)),
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`; "+
 				"exported as `TILT_IMAGE_MAP_<i>` and `TILT_IMAGE_<i>`. A change in any of them rebuilds this image.",
 				stringvalidator.LengthAtLeast(1)),
@@ -82,13 +97,20 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				Optional: true,
 				Computed: true,
 				Default:  stringdefault.StaticString(string(cmdbuild.LocalDocker)),
-				Description: "Where the command leaves the image: `local-docker` (default: in the engine; retagged, and pushed if the cluster needs it), " +
-					"`local-docker-and-remote` (in the engine and already pushed: retagged, never pushed), `remote` (only in a registry: the expected ref is the result).",
+				Description: "Where the command leaves the image. `local-docker` (default): in the engine; the provider tags it `status.ref` " +
+					"and pushes that when the cluster needs a push. `local-docker-and-remote`: in the engine and pushed by the command to `EXPECTED_REF`; " +
+					"the provider tags it `status.ref` and pushes that tag too (the registry has the layers), so the registry holds `status.ref`. " +
+					"`remote`: only in a registry, where the command pushed `EXPECTED_REF`; the provider never looks in the engine: it resolves " +
+					"the manifest's digest through the registry's API (with the credentials of a push), tags it there with its immutable " +
+					"`tf-<16 hex of the digest>` tag, and records that as `status.ref`, with `repo_digest`.",
 				Validators: []validator.String{stringvalidator.OneOf(cmdbuild.OutputModes...)},
 			},
 			"output_tag": schema.StringAttribute{
 				Optional:    true,
-				Description: "Tag the command produces; without it the command gets a fresh `tf-build-<unix seconds>` tag in `EXPECTED_TAG`.",
+				Description: "Tag the command produces. The command then knows nothing of the registry: `EXPECTED_REF` is the repository " +
+					"without the cluster's registry and this tag, and the provider adds the registry when it names the image. Without it " +
+					"`EXPECTED_REF` is the repository in the cluster's registry with a fresh tag, `tf-build-<unix seconds>-<8 hex>`, unique " +
+					"to the build (parallel builds never collide), which the provider removes from the engine once it has named the image.",
 				Validators: []validator.String{
 					tagValidator(),
 					stringvalidator.ConflictsWith(path.MatchRoot("outputs_image_ref_to")),
@@ -96,7 +118,7 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 			},
 			"outputs_image_ref_to": schema.StringAttribute{
 				Optional: true,
-				Description: "File the command writes the tagged ref of its image into. It is removed before the command runs; " +
+				Description: "File the command writes the tagged ref of its image into (a relative path is taken from `dir` when it is set). It is removed before the command runs; " +
 					"`EXPECTED_REF`, `EXPECTED_IMAGE` and `EXPECTED_TAG` are then not set.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
@@ -135,21 +157,21 @@ func (cmdImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.
 		if !ok || dep.IsNull() || dep.IsUnknown() {
 			continue
 		}
-		if _, err := os.Lstat(dep.ValueString()); err != nil {
+		if _, err := os.Lstat(inDir(m.Dir, dep.ValueString())); err != nil {
 			diags.AddAttributeError(path.Root("deps").AtListIndex(i), "Dependency not found",
 				fmt.Sprintf("%v. deps lists files and directories whose contents feed the digest; write paths that exist (a relative path is taken from %s).",
-					err, workingDir()))
+					err, relativeBase(m.Dir)))
 		}
 	}
 }
 
 // inputs digests the command, its environment and directory, the mode and
 // tag settings, the cluster, the contents of deps and the image maps.
-func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
+func (cmdImageKind) inputs(ctx context.Context, data *providerData, model, config kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	m := model.(*cmdImageModel)
+	m, c := model.(*cmdImageModel), config.(*cmdImageModel)
 	if !allKnown(m.Ref, m.Args, m.Dir, m.Env, m.Deps, m.ClusterNeeds, m.ImageMaps, m.OutputMode, m.OutputTag,
-		m.OutputsImageRefTo, m.Triggers) {
+		m.OutputsImageRefTo, m.Triggers, c.SecretEnv) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -163,8 +185,9 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindMo
 	in.addString("output_tag", m.OutputTag, "")
 	in.addString("outputs_image_ref_to", m.OutputsImageRefTo, "")
 	in.addMap(ctx, "triggers", m.Triggers)
+	in.addSecret("secret_env", m.digestKey, mapStrings(ctx, c.SecretEnv))
 	in.addCluster(cluster)
-	if deps := listStrings(ctx, m.Deps); len(deps) > 0 {
+	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
 		digest, err := data.digester.DigestPaths(ctx, deps)
 		if err != nil {
 			diags.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
@@ -175,13 +198,27 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindMo
 	return in, diags
 }
 
-// fixedNames: a command's image gets only its immutable ref.
-func (cmdImageKind) fixedNames(context.Context, kindModel, buildTarget) ([]string, error) {
-	return nil, nil
+// fixedNames: the tag written in ref, as for docker_image.
+func (cmdImageKind) fixedNames(_ context.Context, _ kindModel, target buildTarget) ([]string, error) {
+	return refTagName(target)
 }
 
-func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, _ kindModel, target buildTarget) (imageBuilder, error) {
+func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, config kindModel, target buildTarget) (imageBuilder, error) {
 	m := model.(*cmdImageModel)
+	env := mapStrings(ctx, m.Env)
+	secrets := mapStrings(ctx, config.(*cmdImageModel).SecretEnv)
+	values := make([]string, 0, len(secrets))
+	for k, v := range secrets {
+		if env == nil {
+			env = map[string]string{}
+		}
+		env[k] = v
+		values = append(values, v)
+	}
+	outputsRefTo := ""
+	if !m.OutputsImageRefTo.IsNull() {
+		outputsRefTo = inDir(m.Dir, m.OutputsImageRefTo.ValueString())
+	}
 	return commandBuild{engine: data.engine, spec: cmdbuild.Spec{
 		Repo:        reference.TrimNamed(target.repo),
 		ClusterRepo: target.clusterRepo,
@@ -189,8 +226,9 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, _
 			Args:    listStrings(ctx, m.Args),
 			Dir:     m.Dir.ValueString(),
 			LogLine: func(line string) { tflog.Info(ctx, line) },
+			Redact:  redact.Func(redact.Values(values)),
 		},
-		UserEnv: mapStrings(ctx, m.Env),
+		UserEnv: env,
 		BaseEnv: os.Environ(),
 		Vars: cmdbuild.ExpectedVars{
 			RegistryHost:   target.cluster.RegistryHost,
@@ -200,8 +238,33 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, _
 		},
 		OutputMode:        cmdbuild.OutputMode(m.OutputMode.ValueString()),
 		OutputTag:         m.OutputTag.ValueString(),
-		OutputsImageRefTo: m.OutputsImageRefTo.ValueString(),
+		OutputsImageRefTo: outputsRefTo,
 	}}, nil
+}
+
+// inDir is path taken from dir when it is relative and dir is set, as the
+// command sees it.
+func inDir(dir types.String, path string) string {
+	if dir.IsNull() || dir.IsUnknown() || filepath.IsAbs(path) {
+		return path
+	}
+	return filepath.Join(dir.ValueString(), path)
+}
+
+// relativeBase is where a relative path is taken from, for messages.
+func relativeBase(dir types.String) string {
+	if dir.IsNull() || dir.IsUnknown() {
+		return workingDir()
+	}
+	return dir.ValueString()
+}
+
+func inDirAll(dir types.String, paths []string) []string {
+	out := make([]string, len(paths))
+	for i, p := range paths {
+		out[i] = inDir(dir, p)
+	}
+	return out
 }
 
 // commandBuild is a build by the user's command.
@@ -213,12 +276,12 @@ type commandBuild struct {
 func (b commandBuild) build(ctx context.Context) (builtImage, error) {
 	tflog.Info(ctx, "running build command", map[string]any{"args": b.spec.Command.Args, "dir": b.spec.Command.Dir})
 	result, err := cmdbuild.Build(ctx, b.engine, b.spec, time.Now())
-	if err != nil {
-		return builtImage{}, err
-	}
 	built := builtImage{imageID: result.ImageID, ref: result.BuiltRef}
 	if result.ScratchTag != "" {
 		built.scratchTags = []string{result.ScratchTag}
 	}
-	return built, nil
+	if err != nil {
+		built.imageID = ""
+	}
+	return built, err
 }

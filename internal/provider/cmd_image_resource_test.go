@@ -199,24 +199,12 @@ func TestAccCmdImage_remote(t *testing.T) {
   output_mode = "remote"
   args        = ["sh", "-c", %q]`, repo, script)),
 			Check: resource.ComposeAggregateTestCheckFunc(
-				resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(repo)+`:tf-build-\d+$`)),
+				// Not the mutable tf-build- tag the command pushed: the
+				// immutable tag of its manifest digest, made in the registry.
+				resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(repo)+`:tf-[0-9a-f]{16}$`)),
+				resource.TestMatchResourceAttr(testCmdImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(repo)+`@sha256:[0-9a-f]{64}$`)),
 				resource.TestCheckNoResourceAttr(testCmdImage, "image_id"),
-				func(s *terraform.State) error {
-					ref, _ := stateAttr(s, testCmdImage, "status.ref")
-					_, tag, _ := strings.Cut(strings.TrimPrefix(ref, env.Registry+"/"), ":")
-					path := strings.TrimSuffix(strings.TrimPrefix(ref, env.Registry+"/"), ":"+tag)
-					req, _ := http.NewRequest(http.MethodHead, fmt.Sprintf("http://%s/v2/%s/manifests/%s", env.Registry, path, tag), nil)
-					req.Header.Set("Accept", "application/vnd.docker.distribution.manifest.v2+json")
-					resp, err := http.DefaultClient.Do(req)
-					if err != nil {
-						return err
-					}
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						return fmt.Errorf("registry answered %s for %s", resp.Status, ref)
-					}
-					return nil
-				},
+				checkInRegistry(testCmdImage),
 			),
 		}},
 	})

@@ -71,8 +71,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				buildArgValidator()),
 			"cache_from": stringListAttribute("Images to use as cache sources, as `--cache-from`. A registry image needs inline cache metadata "+
 				"(build it with the arg `BUILDKIT_INLINE_CACHE=1`).", taggedOrRepoValidator()),
-			"extra_tags": stringListAttribute("More references to tag the image with, as `--tag`; pushed with `status.ref` when the cluster needs a push. "+
-				"Removed from the engine on destroy.", taggedRefValidator()),
+			"extra_tags": stringListAttribute("More references to tag the image with, exactly as written (as `--tag`; never moved into the cluster's registry). "+
+				"Those that name a registry (`ghcr.io/acme/api:v1`, `localhost:5000/api:dev`) are pushed with `status.ref` when the cluster needs a push. "+
+				"Removed from the engine on destroy while they still name this resource's image.", taggedRefValidator()),
 			"network": schema.StringAttribute{
 				Optional:    true,
 				Description: "Network for `RUN` steps, as `--network`: `default`, `none` or `host`.",
@@ -173,7 +174,7 @@ func workingDir() string {
 
 // inputs digests the arguments that are set, the cluster's registry and
 // arch, the context's files, the Dockerfile and the values of bare KEY args.
-func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
+func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
@@ -226,34 +227,36 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 	return in, diags
 }
 
-// fixedNames are the tag in ref and the extra tags, each moved into the
-// cluster's registry.
+// fixedNames are the tag in ref, on the repository in the cluster's
+// registry, and the extra tags exactly as written (as `--tag`).
 func (dockerImageKind) fixedNames(ctx context.Context, model kindModel, target buildTarget) ([]string, error) {
 	m := model.(*dockerImageModel)
-	var names []string
-	if tagged, ok := target.repo.(reference.NamedTagged); ok {
-		name, err := imageref.WithTag(target.clusterRepo, tagged.Tag())
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, name)
+	names, err := refTagName(target)
+	if err != nil {
+		return nil, err
 	}
 	for _, extra := range listStrings(ctx, m.ExtraTags) {
 		tagged, err := imageref.ParseTagged(extra)
 		if err != nil {
 			return nil, err
 		}
-		moved, err := imageref.ForRegistry(tagged, target.cluster.RegistryHost)
-		if err != nil {
-			return nil, err
-		}
-		name, err := imageref.WithTag(moved, tagged.Tag())
-		if err != nil {
-			return nil, err
-		}
-		names = append(names, name)
+		names = append(names, imageref.Familiar(tagged))
 	}
 	return names, nil
+}
+
+// refTagName is the tag written in ref, if any, applied to the repository
+// in the cluster's registry.
+func refTagName(target buildTarget) ([]string, error) {
+	tagged, ok := target.repo.(reference.NamedTagged)
+	if !ok {
+		return nil, nil
+	}
+	name, err := imageref.WithTag(target.clusterRepo, tagged.Tag())
+	if err != nil {
+		return nil, err
+	}
+	return []string{name}, nil
 }
 
 func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model, _ kindModel, target buildTarget) (imageBuilder, error) {

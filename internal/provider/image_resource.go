@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/distribution/reference"
@@ -46,6 +45,10 @@ type imageModel struct {
 	RepoDigest   types.String   `tfsdk:"repo_digest"`
 	ClusterRef   types.String   `tfsdk:"cluster_ref"`
 	InputDigest  types.String   `tfsdk:"input_digest"`
+
+	// digestKey keys the hash of secret values in the inputs; it lives in
+	// private state.
+	digestKey []byte
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -77,7 +80,8 @@ type imageKind interface {
 	checkPlan(ctx context.Context, m kindModel, diags *diag.Diagnostics)
 	// inputs digests everything that determines the image; nil when some of
 	// it is unknown until apply. Errors go on the attribute they concern.
-	inputs(ctx context.Context, data *providerData, m kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
+	// config holds the write-only arguments, which m does not.
+	inputs(ctx context.Context, data *providerData, m, config kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
 	// newBuilder prepares the build of m. config is the configuration as
 	// written: write-only arguments are only there, never in m.
 	newBuilder(ctx context.Context, data *providerData, m, config kindModel, target buildTarget) (imageBuilder, error)
@@ -143,7 +147,10 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
 	// A new resource builds whatever its inputs: digesting them is the apply's.
 	if known && facts.exists {
-		inputs, diags := r.kind.inputs(ctx, r.data, plan, cluster)
+		config := r.kind.newModel()
+		resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
+		plan.common().digestKey = digestKey(ctx, req.Private)
+		inputs, diags := r.kind.inputs(ctx, r.data, plan, config, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs
 	}
@@ -211,7 +218,9 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
 	defer cancel()
 
-	run := r.run(ctx, plan, config, func(inputs buildInputs) string { return reasonCreated })
+	plan.common().digestKey = newDigestKey()
+	resp.Diagnostics.Append(writeDigestKey(ctx, resp.Private, plan.common().digestKey)...)
+	run := r.run(ctx, plan, config, nil, func(buildInputs) string { return reasonCreated })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
 		return
@@ -226,6 +235,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if run.err == nil {
 		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
 	}
+	resp.Diagnostics.Append(writeTags(ctx, resp.Private, run.tags)...)
 }
 
 func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
@@ -251,20 +261,27 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 
 	planned := plannedReason(ctx, req.Private)
 	prior := previousInputs(ctx, req.Private)
-	run := r.run(ctx, plan, config, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
+	owned := r.ownedTags(ctx, state, req.Private, &resp.Diagnostics)
+	if plan.common().digestKey = digestKey(ctx, req.Private); plan.common().digestKey == nil {
+		plan.common().digestKey = newDigestKey()
+		resp.Diagnostics.Append(writeDigestKey(ctx, resp.Private, plan.common().digestKey)...)
+	}
+	run := r.run(ctx, plan, config, owned, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
 		return
 	}
 	if run.err != nil {
-		// The previous image is still there: keep pointing at it, with the
-		// error recorded so that the next plan rebuilds.
+		// The previous image is still there, with every tag where it was:
+		// keep pointing at it, with the error recorded so that the next plan
+		// rebuilds.
 		p, s := plan.common(), state.common()
 		p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest = s.ID, s.ImageID, s.RepoDigest, s.ClusterRef, s.InputDigest
 		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &p.Status, s.Status, r.kind.withStages())...)
 	} else {
-		resp.Diagnostics.Append(r.removeStaleTags(ctx, state, plan)...)
+		removeTags(ctx, r.data.engine, owned, run.tags, &resp.Diagnostics, false)
 		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
+		resp.Diagnostics.Append(writeTags(ctx, resp.Private, run.tags)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -327,52 +344,35 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() || r.data == nil {
 		return
 	}
-	imageID := state.common().ImageID.ValueString()
-	for _, t := range r.createdTags(ctx, state, &resp.Diagnostics) {
-		if err := r.data.engine.UntagIf(ctx, t, imageID); err != nil {
-			resp.Diagnostics.AddError("Cannot remove an image tag", err.Error())
-		}
-	}
+	removeTags(ctx, r.data.engine, r.ownedTags(ctx, state, req.Private, &resp.Diagnostics), nil, &resp.Diagnostics, true)
 }
 
-// createdTags lists the names the resource gave its image in the engine:
-// status.ref and the fixed names. None when it has no image there.
-func (r *imageResource) createdTags(ctx context.Context, m kindModel, diags *diag.Diagnostics) []string {
+// ownedTags are the tags the resource created: its record in private state,
+// or, for state written before the record, status.ref and the fixed names
+// while they name its image.
+func (r *imageResource) ownedTags(ctx context.Context, m kindModel, private privateGetter, diags *diag.Diagnostics) tagRecord {
+	if rec, ok := readTags(ctx, private); ok {
+		return rec
+	}
 	c := m.common()
 	status, ok, d := fromStatusObject(ctx, c.Status, r.kind.withStages())
 	diags.Append(d...)
 	if !ok || status.Ref.IsNull() || c.ImageID.IsNull() || c.ImageID.IsUnknown() {
 		return nil
 	}
-	tags := []string{status.Ref.ValueString()}
+	rec := tagRecord{status.Ref.ValueString(): c.ImageID.ValueString()}
 	target, err := r.target(c)
 	if err != nil {
-		diags.AddError("Invalid ref", err.Error())
-		return tags
+		return rec
 	}
 	names, err := r.kind.fixedNames(ctx, m, target)
 	if err != nil {
-		diags.AddError("Invalid tags", err.Error())
-		return tags
+		return rec
 	}
-	return append(tags, names...)
-}
-
-// removeStaleTags removes the names the previous build gave its image that
-// the new one no longer has, while they still name the previous image.
-func (r *imageResource) removeStaleTags(ctx context.Context, state, plan kindModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	keep := r.createdTags(ctx, plan, &diags)
-	previousID := state.common().ImageID.ValueString()
-	for _, t := range r.createdTags(ctx, state, &diags) {
-		if slices.Contains(keep, t) {
-			continue
-		}
-		if err := r.data.engine.UntagIf(ctx, t, previousID); err != nil {
-			diags.AddWarning("Could not remove the previous image tag", err.Error())
-		}
+	for _, name := range names {
+		rec[name] = c.ImageID.ValueString()
 	}
-	return diags
+	return rec
 }
 
 // target is where m's image goes: its repository, moved into the cluster's
@@ -398,11 +398,15 @@ type buildRun struct {
 	err    error
 	target buildTarget
 	inputs buildInputs
-	diags  diag.Diagnostics
+	// tags are the tags the resource holds on the new image.
+	tags  tagRecord
+	diags diag.Diagnostics
 }
 
 // run digests the inputs, builds, names, pushes and fills in m's results.
-func (r *imageResource) run(ctx context.Context, m, config kindModel, reason func(buildInputs) string) buildRun {
+// owned is the previous build's tag record. A failure puts every tag back
+// where it was and leaves no tag of this build.
+func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagRecord, reason func(buildInputs) string) buildRun {
 	var run buildRun
 	c := m.common()
 	target, err := r.target(c)
@@ -412,7 +416,7 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, reason fun
 	}
 	run.target = target
 	// Digested before the build: the digest is of what this build reads.
-	inputs, diags := r.kind.inputs(ctx, r.data, m, target.cluster)
+	inputs, diags := r.kind.inputs(ctx, r.data, m, config, target.cluster)
 	run.diags.Append(diags...)
 	if run.diags.HasError() {
 		return run
@@ -432,19 +436,21 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, reason fun
 	started := time.Now()
 	built, err := builder.build(ctx)
 	stages := built.stages
+	tags := newTagging(r.data.engine, built.imageID, owned)
 	var statusRef, repoDigest string
 	if err == nil {
-		statusRef, err = r.name(ctx, m, target, built)
+		statusRef, repoDigest, err = r.name(ctx, m, target, built, tags)
 	}
 	if err == nil && built.imageID != "" && target.cluster.needsPush(c.ClusterNeeds.ValueString()) {
 		var push stageStatusModel
 		repoDigest, push, err = r.push(ctx, m, target, statusRef)
 		stages = append(stages, push)
-		if err != nil {
-			r.untagFailed(ctx, m, target, statusRef, built.imageID)
-		}
 	}
-	run.err = err
+	if err != nil {
+		tags.rollback(ctx)
+	}
+	r.dropScratchTags(ctx, built)
+	run.err, run.tags = err, tags.created
 
 	status := completedStatus(statusRef, reason(inputs), started, err)
 	status.StageStatuses = stages
@@ -464,49 +470,46 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, reason fun
 	return run
 }
 
-// name gives a built image its immutable ref and fixed names, then drops
-// the build's scratch tags. It returns status.ref.
-func (r *imageResource) name(ctx context.Context, m kindModel, target buildTarget, built builtImage) (string, error) {
+// name gives a built image its immutable ref and fixed names. An image only
+// in a registry gets its immutable tag there. It returns status.ref, and the
+// digest reference when the registry was asked.
+func (r *imageResource) name(ctx context.Context, m kindModel, target buildTarget, built builtImage, tags *tagging) (string, string, error) {
 	if built.imageID == "" {
-		return built.ref, nil
+		ref, digest, err := registry.TagImmutable(ctx, r.data.credentials, built.ref)
+		if err != nil {
+			return "", "", err
+		}
+		return ref, digestRef(ref, digest), nil
 	}
 	statusRef, err := imageref.Immutable(target.clusterRepo, built.imageID)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	names, err := r.kind.fixedNames(ctx, m, target)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
-	names = append([]string{statusRef}, names...)
-	for _, name := range names {
-		if err := r.data.engine.Tag(ctx, built.imageID, name); err != nil {
-			return "", err
+	for _, name := range append([]string{statusRef}, names...) {
+		if err := tags.tag(ctx, name); err != nil {
+			return "", "", err
 		}
 	}
+	return statusRef, "", nil
+}
+
+// dropScratchTags removes the names a build made for itself. They are
+// unique to the build, so no one else can hold them.
+func (r *imageResource) dropScratchTags(ctx context.Context, built builtImage) {
 	for _, scratch := range built.scratchTags {
-		if !slices.Contains(names, scratch) {
-			if err := r.data.engine.UntagIf(ctx, scratch, built.imageID); err != nil {
-				return "", err
-			}
+		if err := r.data.engine.Untag(ctx, scratch); err != nil {
+			tflog.Warn(ctx, "could not remove a build's temporary tag", map[string]any{"tag": scratch, "error": err.Error()})
 		}
 	}
-	return statusRef, nil
 }
 
-// untagFailed removes status.ref after a failed push, unless the previous
-// build made the same image: a failed build leaves no tag of its own.
-func (r *imageResource) untagFailed(ctx context.Context, m kindModel, target buildTarget, statusRef, imageID string) {
-	if m.common().ImageID.ValueString() == imageID {
-		return
-	}
-	if err := r.data.engine.UntagIf(ctx, statusRef, imageID); err != nil {
-		tflog.Warn(ctx, "could not remove the tag of a build that failed", map[string]any{"ref": statusRef, "error": err.Error()})
-	}
-}
-
-// push pushes status.ref and the fixed names, and reports it as the stage
-// "docker push" (as Tilt does). It returns the digest reference.
+// push pushes status.ref and the fixed names that name a registry, and
+// reports it as the stage "docker push" (as Tilt does). It returns the
+// digest reference of status.ref.
 func (r *imageResource) push(ctx context.Context, m kindModel, target buildTarget, statusRef string) (string, stageStatusModel, error) {
 	stage := stageStatusModel{Name: types.StringValue(pushStageName), Cached: types.BoolValue(false), Error: types.StringNull()}
 	names, err := r.kind.fixedNames(ctx, m, target)
@@ -514,8 +517,14 @@ func (r *imageResource) push(ctx context.Context, m kindModel, target buildTarge
 		return "", stage, err
 	}
 	stage.StartedAt = microTime(time.Now())
+	refs := []string{statusRef}
+	for _, name := range names {
+		if namesRegistry(name) {
+			refs = append(refs, name)
+		}
+	}
 	var digest string
-	for i, ref := range append([]string{statusRef}, names...) {
+	for i, ref := range refs {
 		tflog.Info(ctx, "pushing image", map[string]any{"ref": ref})
 		result, err := registry.Push(ctx, r.data.engine, r.data.credentials, ref)
 		if err != nil {

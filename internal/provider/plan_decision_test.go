@@ -133,7 +133,7 @@ func stringList(values ...string) types.List {
 
 func digestDocker(t *testing.T, data *providerData, m *dockerImageModel, cluster Cluster) string {
 	t.Helper()
-	in, diags := dockerImageKind{}.inputs(context.Background(), data, m, cluster)
+	in, diags := dockerImageKind{}.inputs(context.Background(), data, m, m, cluster)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -188,7 +188,7 @@ func TestInputDigestCanonical(t *testing.T) {
 	}
 
 	m.Triggers = types.MapValueMust(types.StringType, map[string]attr.Value{"gen": types.StringUnknown()})
-	if in, _ := (dockerImageKind{}).inputs(context.Background(), data, m, data.clusters[DefaultClusterName]); in != nil {
+	if in, _ := (dockerImageKind{}).inputs(context.Background(), data, m, m, data.clusters[DefaultClusterName]); in != nil {
 		t.Error("an unknown trigger gave known inputs")
 	}
 }

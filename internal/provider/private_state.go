@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -59,4 +60,30 @@ func imageMissingStatus(ctx context.Context, status types.Object, withStages boo
 	}
 	s.Waiting = &waitingModel{Reason: types.StringValue(reasonImageMissing)}
 	return toStatusObject(ctx, s, withStages)
+}
+
+// privateDigestKey holds the resource's key for digesting secret values
+// (secret_env): a keyed hash, never the value, goes into input_digest.
+const privateDigestKey = "digest key"
+
+// digestKey is the resource's key for secret values; nil if it has none yet.
+func digestKey(ctx context.Context, private privateGetter) []byte {
+	raw, diags := private.GetKey(ctx, privateDigestKey)
+	var key []byte
+	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &key) != nil {
+		return nil
+	}
+	return key
+}
+
+// newDigestKey is a fresh random key.
+func newDigestKey() []byte {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return key
+}
+
+func writeDigestKey(ctx context.Context, private privateSetter, key []byte) diag.Diagnostics {
+	raw, _ := json.Marshal(key)
+	return private.SetKey(ctx, privateDigestKey, raw)
 }

@@ -77,7 +77,10 @@ func TestAccDockerImage_pushToClusterRegistry(t *testing.T) {
 	env := requireTestEnv(t)
 	name := fmt.Sprintf("imagebuild-acc/push-%d", os.Getpid())
 	pushed := fmt.Sprintf("%s/imagebuild-acc_push-%d", env.Registry, os.Getpid())
+	// Extra tags are applied as written: one that names the registry is
+	// pushed, a local one is not.
 	stable := pushed + ":stable"
+	local := name + ":local"
 	ctxDir := writeFiles(t, map[string]string{
 		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo pushed > /pushed.txt\n", env.BaseImage),
 	})
@@ -96,8 +99,8 @@ resource "imagebuild_docker_image" "test" {
   ref        = %q
   context    = %q
   cluster    = "local"
-  extra_tags = ["%s:stable"]
-}`, env.Registry, name, ctxDir, name)
+  extra_tags = [%q, %q]
+}`, env.Registry, name, ctxDir, stable, local)
 	var ref, repoDigest string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
@@ -112,13 +115,14 @@ resource "imagebuild_docker_image" "test" {
 					resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{"name": "docker push", "cached": "false"}),
 					checkInRegistry(testImage, &stable),
 					checkRun(testImage, "pushed", "cat", "/pushed.txt"),
+					checkSameImage(testImage, &local),
 					saveAttr(testImage, "status.ref", &ref),
 					saveAttr(testImage, "repo_digest", &repoDigest),
 				),
 			},
 			{
 				// A fresh CI runner: the engine lost the image, the registry has it.
-				PreConfig:        func() { docker(t, "rmi", ref, stable) },
+				PreConfig:        func() { docker(t, "rmi", ref, stable, local) },
 				Config:           config,
 				ConfigPlanChecks: expectNoChange(),
 			},

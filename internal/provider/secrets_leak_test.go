@@ -1,8 +1,10 @@
 package provider
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -78,4 +80,98 @@ resource "imagebuild_docker_image" "test" {
 	check("the TRACE log", log)
 	cli.mustRun("destroy", "-auto-approve", "-no-color")
 	t.Logf("checked: %s (TRACE log: %d bytes)", strings.Join(seen, ", "), len(log))
+}
+
+// requireWriteOnlyClient skips a test of write-only arguments on a client
+// older than Terraform 1.11 or OpenTofu 1.11, which cannot send them.
+func requireWriteOnlyClient(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
+	if err != nil {
+		t.Fatalf("%s version -json: %v", os.Getenv("TF_ACC_TERRAFORM_PATH"), err)
+	}
+	var v struct {
+		Version string `json:"terraform_version"`
+	}
+	if err := json.Unmarshal(out, &v); err != nil {
+		t.Fatalf("reading the client's version: %v\n%s", err, out)
+	}
+	var major, minor int
+	fmt.Sscanf(v.Version, "%d.%d", &major, &minor)
+	if major == 1 && minor < 11 {
+		t.Skipf("write-only arguments need Terraform or OpenTofu 1.11 or later; this client is %s", v.Version)
+	}
+}
+
+// secret_env values reach the command and nothing else: not state, plan,
+// the TRACE log or the error tail of a failed command.
+func TestAccCmdImage_secretEnvNeverLeaks(t *testing.T) {
+	requireTestEnv(t)
+	requireWriteOnlyClient(t)
+	secret := fmt.Sprintf("cmd-secret-%d", time.Now().UnixNano())
+	cli := newTerraformCLI(t, "TRACE")
+	cli.env = append(cli.env, "TF_VAR_token="+secret)
+	config := func(exitCode int) string {
+		script := fmt.Sprintf(importScript, fmt.Sprintf(`echo "token: $TOKEN"
+printf %%s "$TOKEN" | sha256sum | cut -c1-64 > "$ROOT/token.sha"
+test %d = 0 || exit %d`, exitCode, exitCode))
+		return fmt.Sprintf(`
+variable "token" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref        = %q
+  env        = { MODE = "release" }
+  secret_env = { TOKEN = var.token }
+  args       = ["sh", "-c", %s]
+}`, uniqueRepo(t), hclString(script))
+	}
+	check := func(what, text string) {
+		t.Helper()
+		if strings.Contains(text, secret) {
+			t.Errorf("the secret value is in %s", what)
+		}
+	}
+
+	cli.writeConfig(config(3))
+	out, err := cli.run("apply", "-auto-approve", "-no-color")
+	if err == nil || !strings.Contains(out, "token: ****") {
+		t.Fatalf("want the command to fail and its error to quote its output, masked; got %v:\n%s", err, out)
+	}
+	check("the error of a failed command", out)
+
+	cli.writeConfig(config(0))
+	check("plan output", cli.mustRun("plan", "-no-color", "-out=tfplan"))
+	plan, err := os.ReadFile(filepath.Join(cli.dir, "tfplan"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("the plan file", string(plan))
+	check("the plan as JSON", cli.mustRun("show", "-json", "tfplan"))
+	check("apply output", cli.mustRun("apply", "-auto-approve", "-no-color", "tfplan"))
+	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("state", string(state))
+	ref := stateRef(t, cli, "imagebuild_cmd_image")
+	if got := strings.TrimSpace(docker(t, "run", "--rm", ref, "cat", "/token.sha")); got != sha256Hex(secret) {
+		t.Errorf("the command did not receive the secret: /token.sha = %q, want %q", got, sha256Hex(secret))
+	}
+	log := cli.log()
+	if !strings.Contains(log, "token: ****") {
+		t.Errorf("the TRACE log does not show the command's (masked) output; the test would prove nothing")
+	}
+	check("the TRACE log", log)
+
+	// A new value rebuilds; the same value does not.
+	expectEmptyPlan(t, cli)
+	cli.env = append(cli.env, "TF_VAR_token="+secret+"-rotated")
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err == nil || !strings.Contains(out, "update in-place") {
+		t.Errorf("a new secret_env value planned no rebuild (%v):\n%s", err, out)
+	}
+	cli.mustRun("destroy", "-auto-approve", "-no-color")
 }

@@ -44,7 +44,7 @@ func validatorCases(t testing.TB) []validatorCase {
 		{"network", networkValidator(), func(s string) bool { return slices.Contains([]string{"default", "none", "host"}, s) }},
 		// output_tag: an accepted tag must make the ref the command is told to write.
 		{"tag", tagValidator(), func(s string) bool {
-			ref, err := cmdbuild.ExpectedRef(repo, s, time.Now())
+			ref, err := cmdbuild.ExpectedRef(repo, s, cmdbuild.NewBuildTag(time.Now()))
 			return s != "" && err == nil && ref.Tag() == s
 		}},
 		{"arch", archValidator{}, linuxArch},

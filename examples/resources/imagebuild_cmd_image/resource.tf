@@ -42,3 +42,19 @@ resource "imagebuild_cmd_image" "server" {
   deps     = ["${path.module}/gen", "${path.module}/cmd/server"]
   triggers = { protos = terraform_data.protos.id }
 }
+
+# A token for the command that never reaches plan or state (Terraform 1.11+):
+# secret_env is write-only, and its value is masked in logs and errors.
+variable "npm_token" {
+  type      = string
+  ephemeral = true
+  sensitive = true
+}
+
+resource "imagebuild_cmd_image" "frontend" {
+  ref        = "frontend"
+  dir        = "${path.module}/frontend"
+  deps       = ["package-lock.json", "src"] # taken from dir
+  secret_env = { NPM_TOKEN = var.npm_token }
+  args       = ["sh", "-c", "docker build --secret id=npm,env=NPM_TOKEN -t \"$EXPECTED_REF\" ."]
+}

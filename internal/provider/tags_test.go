@@ -1,0 +1,268 @@
+package provider
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+)
+
+// Every recorded ref is one the registry holds, and the provider removes
+// only the tags it created.
+
+// TestAccCmdImage_outputModesWithClusterRegistry runs each output mode for a
+// cluster with a registry: EXPECTED_REF names that registry (a command that
+// pushes pushes there), and status.ref and repo_digest are in it.
+func TestAccCmdImage_outputModesWithClusterRegistry(t *testing.T) {
+	env := requireTestEnv(t)
+	out := t.TempDir()
+	repo := uniqueRepo(t)
+	scripts := map[string]string{
+		"local-docker":            `docker tag %s "$EXPECTED_REF"`,
+		"local-docker-and-remote": `docker tag %s "$EXPECTED_REF" && docker push -q "$EXPECTED_REF" >/dev/null`,
+		"remote":                  `docker tag %s "$EXPECTED_REF" && docker push -q "$EXPECTED_REF" >/dev/null && docker rmi "$EXPECTED_REF"`,
+	}
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "dev"
+    registry {
+      host = %q
+    }
+  }
+}
+`, env.Registry)
+	for mode, script := range scripts {
+		script = fmt.Sprintf(`echo "$EXPECTED_REF" > %q && `, filepath.Join(out, mode)) + fmt.Sprintf(script, env.BaseImage)
+		config += fmt.Sprintf(`
+resource "imagebuild_cmd_image" %q {
+  ref         = "%s-%s"
+  cluster     = "dev"
+  output_mode = %q
+  args        = ["sh", "-c", %q]
+}
+`, mode, repo, mode, mode, script)
+	}
+	var checks []resource.TestCheckFunc
+	for mode := range scripts {
+		name := "imagebuild_cmd_image." + mode
+		clusterRepo := env.Registry + "/" + strings.ReplaceAll(repo, "/", "_") + "-" + mode
+		checks = append(checks,
+			resource.TestMatchResourceAttr(name, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(clusterRepo)+`:tf-[0-9a-f]{16}$`)),
+			resource.TestMatchResourceAttr(name, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(clusterRepo)+`@sha256:[0-9a-f]{64}$`)),
+			checkInRegistry(name),
+			checkFileMatches(filepath.Join(out, mode), "^"+regexp.QuoteMeta(clusterRepo)+`:tf-build-\d+-[0-9a-f]{8}$`),
+		)
+		if mode != "remote" {
+			checks = append(checks, checkImageMatchesState(name))
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    []resource.TestStep{{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)}},
+	})
+}
+
+func checkFileMatches(path, pattern string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if got := strings.TrimSpace(string(raw)); !regexp.MustCompile(pattern).MatchString(got) {
+			return fmt.Errorf("%s holds %q, want a match of %s", path, got, pattern)
+		}
+		return nil
+	}
+}
+
+// Twelve builds of one repository at once: each gets its own temporary tag
+// and its own image, and none of those tags is left.
+func TestAccCmdImage_twelveInParallelOneRepository(t *testing.T) {
+	requireTestEnv(t)
+	repo := uniqueRepo(t)
+	script := fmt.Sprintf(importScript, `echo "build $N" > "$ROOT/n.txt"; sleep 1`)
+	config := fmt.Sprintf(`
+resource "imagebuild_cmd_image" "many" {
+  count = 12
+  ref   = %q
+  env   = { N = count.index }
+  args  = ["sh", "-c", %s]
+}
+`, repo, hclString(script))
+	var checks []resource.TestCheckFunc
+	for i := range 12 {
+		checks = append(checks, checkRun(fmt.Sprintf("imagebuild_cmd_image.many.%d", i), fmt.Sprintf("build %d", i), "cat", "/n.txt"))
+	}
+	checks = append(checks, func(*terraform.State) error {
+		tags := strings.Fields(docker(t, "images", "--format", "{{.Tag}}", repo))
+		if len(tags) != 12 {
+			return fmt.Errorf("%s has tags %v, want the 12 tf- tags", repo, tags)
+		}
+		for _, tag := range tags {
+			if !regexp.MustCompile(`^tf-[0-9a-f]{16}$`).MatchString(tag) {
+				return fmt.Errorf("%s has the tag %s left", repo, tag)
+			}
+		}
+		return nil
+	})
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    []resource.TestStep{{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)}},
+	})
+}
+
+// Two images share an extra tag: the later build holds it, and destroying
+// the other resource leaves it there.
+func TestAccDockerImage_sharedExtraTag(t *testing.T) {
+	env := requireTestEnv(t)
+	shared := uniqueRepo(t) + "-shared:latest"
+	image := func(name, content, after string) string {
+		dir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo %s > /who.txt\n", env.BaseImage, content)})
+		return fmt.Sprintf(`
+resource "imagebuild_docker_image" %q {
+  ref        = "%s-%s"
+  context    = %q
+  extra_tags = [%q]
+  %s
+}
+`, name, uniqueRepo(t), name, dir, shared, after)
+	}
+	a := image("a", "a", "")
+	b := image("b", "b", "depends_on = [imagebuild_docker_image.a]")
+	bAlone := strings.Replace(b, "depends_on = [imagebuild_docker_image.a]", "", 1)
+	var sharedRef = shared
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkTagsGone(&sharedRef),
+		Steps: []resource.TestStep{
+			{
+				Config: a + b,
+				Check:  checkSameImage("imagebuild_docker_image.b", &sharedRef),
+			},
+			{
+				// a is destroyed: the tag names b's image, so it stays.
+				Config: bAlone,
+				Check:  checkSameImage("imagebuild_docker_image.b", &sharedRef),
+			},
+		},
+	})
+}
+
+// A build that fails after it tagged (the push fails) leaves no tag; a
+// failed update leaves every tag where it was.
+func TestAccDockerImage_failureLeavesTagsWhereTheyWere(t *testing.T) {
+	env := requireTestEnv(t)
+	down := freeLoopbackAddr(t)
+	name := uniqueRepo(t)
+	clusterRepo := down + "/" + strings.ReplaceAll(name, "/", "_")
+	stable := name + ":stable"
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nARG V\nRUN echo $V > /v.txt\n", env.BaseImage)})
+	config := func(v, needs string) string {
+		return fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "down"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref           = %q
+  context       = %q
+  args          = ["V=%s"]
+  extra_tags    = [%q]
+  cluster       = "down"
+  cluster_needs = %q
+}
+`, down, name, ctxDir, v, stable, needs)
+	}
+	var ref, imageID string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		CheckDestroy:             checkTagsGone(&ref, &stable),
+		Steps: []resource.TestStep{
+			{
+				// The registry is down: built and tagged, then the push fails.
+				Config:      config("1", "push"),
+				ExpectError: regexp.MustCompile(`(?s)pushing\s.*` + regexp.QuoteMeta(down)),
+			},
+			{
+				PreConfig: func() {
+					if left := repoTags(t, clusterRepo, name); len(left) > 0 {
+						t.Fatalf("a build that failed after tagging left the tags %v", left)
+					}
+				},
+				Config: config("1", "base-image"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					checkSameImage(testImage, &stable),
+					saveAttr(testImage, "status.ref", &ref),
+					saveAttr(testImage, "image_id", &imageID),
+				),
+			},
+			{
+				// A new build whose push fails: the old image keeps its tags.
+				Config:      config("2", "push"),
+				ExpectError: regexp.MustCompile(`(?s)pushing\s.*` + regexp.QuoteMeta(down)),
+			},
+			{
+				PreConfig: func() {
+					want := []string{ref, stable}
+					if got := repoTags(t, clusterRepo, name); strings.Join(got, " ") != strings.Join(want, " ") {
+						t.Errorf("after a failed update the tags are %v, want %v", got, want)
+					}
+					if id := strings.TrimSpace(docker(t, "image", "inspect", "--format", "{{.Id}}", stable)); id != imageID {
+						t.Errorf("after a failed update %s names %s, want the previous image %s", stable, id, imageID)
+					}
+				},
+				Config: config("1", "base-image"),
+				Check:  resource.TestCheckResourceAttrPtr(testImage, "status.ref", &ref),
+			},
+		},
+	})
+}
+
+// repoTags lists the engine's refs of the given repositories, sorted by repository.
+func repoTags(t *testing.T, repos ...string) []string {
+	t.Helper()
+	var refs []string
+	for _, repo := range repos {
+		for _, tag := range strings.Fields(docker(t, "images", "--format", "{{.Tag}}", repo)) {
+			refs = append(refs, repo+":"+tag)
+		}
+	}
+	return refs
+}
+
+// A command that tags its image and then fails leaves no tag.
+func TestAccCmdImage_failureLeavesNoTag(t *testing.T) {
+	env := requireTestEnv(t)
+	repo := uniqueRepo(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: cmdImageConfig(fmt.Sprintf(`  ref  = %q
+  args = ["sh", "-c", "docker tag %s \"$EXPECTED_REF\" && exit 3"]`, repo, env.BaseImage)),
+				ExpectError: regexp.MustCompile(`exited\s+with\s+status\s+3`),
+			},
+			{
+				PreConfig: func() {
+					if left := repoTags(t, repo); len(left) > 0 {
+						t.Fatalf("a failed command left the tags %v", left)
+					}
+				},
+				Config: cmdImageConfig(fmt.Sprintf(`  ref  = %q
+  args = ["sh", "-c", "docker tag %s \"$EXPECTED_REF\""]`, repo, env.BaseImage)),
+				Check: checkImageMatchesState(testCmdImage),
+			},
+		},
+	})
+}
