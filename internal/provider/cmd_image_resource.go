@@ -106,7 +106,7 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				Validators: []validator.String{stringvalidator.OneOf(cmdbuild.OutputModes...)},
 			},
 			"output_tag": schema.StringAttribute{
-				Optional:    true,
+				Optional: true,
 				Description: "Tag the command produces. The command then knows nothing of the registry: `EXPECTED_REF` is the repository " +
 					"without the cluster's registry and this tag, and the provider adds the registry when it names the image. Without it " +
 					"`EXPECTED_REF` is the repository in the cluster's registry with a fresh tag, `tf-build-<unix seconds>-<8 hex>`, unique " +

@@ -266,3 +266,27 @@ func TestAccCmdImage_failureLeavesNoTag(t *testing.T) {
 		},
 	})
 }
+
+// With dir set, deps and outputs_image_ref_to are taken from it.
+func TestAccCmdImage_pathsRelativeToDir(t *testing.T) {
+	env := requireTestEnv(t)
+	dir := writeFiles(t, map[string]string{"src/main.txt": "v1\n"})
+	repo := uniqueRepo(t)
+	config := cmdImageConfig(fmt.Sprintf(`  ref                  = %q
+  dir                  = %q
+  deps                 = ["src"]
+  outputs_image_ref_to = "ref.txt"
+  args                 = ["sh", "-c", "docker tag %s %s:chosen && echo %s:chosen > ref.txt"]`, repo, dir, env.BaseImage, repo, repo))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: config, Check: checkImageMatchesState(testCmdImage)},
+			{
+				PreConfig:        func() { writeFile(t, filepath.Join(dir, "src", "main.txt"), "v2\n") },
+				Config:           config,
+				ConfigPlanChecks: expectInPlaceUpdate(testCmdImage),
+				Check:            resource.TestCheckResourceAttr(testCmdImage, "status.completed.reason", "inputs changed: deps"),
+			},
+		},
+	})
+}
