@@ -24,6 +24,7 @@
 #   IMAGEBUILD_TEST_SSH_HOST               ssh://USER@127.0.0.1:PORT, an sshd of our own whose user
 #   IMAGEBUILD_TEST_SSH_KEY                can run `docker`, and the private key it accepts (host key
 #                                          not in known_hosts: pass -o StrictHostKeyChecking=no)
+#   IMAGEBUILD_TEST_BUILDKIT_*             BuildKit daemons, see scripts/buildkitd.sh
 #   TF_ACC_TERRAFORM_PATH, PATH            the Terraform CLI (its dir first on PATH)
 #   DOCKER_HOST                            the cell's engine, when IMAGEBUILD_TEST_ENGINE names one
 #   TF_ACC_PROVIDER_HOST,                  the provider's registry address in OpenTofu
@@ -381,6 +382,10 @@ EOF
     say "sshd: started on 127.0.0.1:$sport (log: $state/sshd.log)"
   fi
 
+  # BuildKit daemons for the builder tests; they pull from the loopback registries.
+  local buildkit
+  buildkit=$("$here/buildkitd.sh" start "$state" "$reg" "$areg") || die "no BuildKit daemons (see scripts/buildkitd.sh)"
+
   # Terraform CLI (from PATH, or built once and cached), or the cell's client.
   local tf extra=()
   case "$client" in
@@ -407,6 +412,7 @@ EOF
   # (no reordering of other tools then).
   local path="$PATH"
   [ "$(command -v terraform || true)" = "$tf" ] || path="${tf%/*}:$PATH"
+  echo "$buildkit"
   printf 'export %s=%q\n' \
     IMAGEBUILD_TEST_STATE "$state" \
     IMAGEBUILD_TEST_BASE_IMAGE "$base" \
