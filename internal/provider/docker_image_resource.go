@@ -38,6 +38,11 @@ type dockerImageModel struct {
 	Secrets            types.List   `tfsdk:"secrets"`
 	SSHAgentConfigs    types.List   `tfsdk:"ssh_agent_configs"`
 	Target             types.String `tfsdk:"target"`
+	Builder            types.String `tfsdk:"builder"`
+	Load               types.Bool   `tfsdk:"load"`
+	Platforms          types.List   `tfsdk:"platforms"`
+	CacheTo            types.List   `tfsdk:"cache_to"`
+	AttestProvenance   types.String `tfsdk:"attest_provenance"`
 }
 
 func (dockerImageKind) typeName() string    { return "_docker_image" }
@@ -45,7 +50,7 @@ func (dockerImageKind) withStages() bool    { return true }
 func (dockerImageKind) newModel() kindModel { return &dockerImageModel{} }
 
 func (dockerImageKind) schema(context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		Description: "Builds an image with the Docker Engine's BuildKit during apply, and records its immutable reference " +
 			"in `status.ref`. The Terraform form of Tilt's DockerImage object. A change in any input (an argument, a file of the context " +
 			"after `.dockerignore`, the Dockerfile, `triggers`) rebuilds the image in place; nothing else does.",
@@ -70,7 +75,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			"args": stringListAttribute("Build args, as `--build-arg`: `KEY=VALUE`, or `KEY` to take the value from Terraform's environment.",
 				buildArgValidator()),
 			"cache_from": stringListAttribute("Images to use as cache sources, as `--cache-from`. A registry image needs inline cache metadata "+
-				"(build it with the arg `BUILDKIT_INLINE_CACHE=1`).", taggedOrRepoValidator()),
+				"(build it with the arg `BUILDKIT_INLINE_CACHE=1`). With a `builder`, also `type=registry,ref=...` or `type=local,src=DIR`.", cacheFromValidator()),
 			"extra_tags": stringListAttribute("More references to tag the image with, exactly as written (as `--tag`; never moved into the cluster's registry). "+
 				"Those that name a registry (`ghcr.io/acme/api:v1`, `localhost:5000/api:dev`) are pushed with `status.ref` when the cluster needs a push. "+
 				"Removed from the engine on destroy while they still name this resource's image.", taggedRefValidator()),
@@ -103,9 +108,13 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			},
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`. "+
 				"A change in any of them rebuilds this image.", stringvalidator.LengthAtLeast(1)),
-			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`)."},
+			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`); for a `builder`'s pushed image, its manifest or index digest."},
 		},
 	}
+	for name, a := range builderAttributes() {
+		s.Attributes[name] = a
+	}
+	return s
 }
 
 func taggedOrRepoValidator() validator.String {
@@ -178,7 +187,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
-		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) {
+		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !builderInputsKnown(m) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -195,6 +204,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	in.addList(ctx, "image_maps", m.ImageMaps)
 	in.addMap(ctx, "triggers", m.Triggers)
 	in.addCluster(cluster)
+	addBuilderInputs(ctx, in, m)
 
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err == nil {
@@ -290,6 +300,10 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		contents := m.DockerfileContents.ValueString()
 		opts.DockerfileContents = &contents
 	}
+	if !m.Builder.IsNull() {
+		return newBuildkitBuild(ctx, data, m, opts, target)
+	}
+	opts = withEngineCacheTo(ctx, m, opts)
 	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo)}, nil
 }
 
