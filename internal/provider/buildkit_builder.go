@@ -120,7 +120,7 @@ func builderAttributes() map[string]schema.Attribute {
 			Description: "Target platforms, as `--platform a,b`. Two or more build a manifest list, which needs a `builder` and a push. Conflicts with `platform`.",
 			Validators: []validator.List{
 				listvalidator.SizeAtLeast(1),
-				listvalidator.UniqueValues(),
+				uniquePlatforms{},
 				listvalidator.ValueStringsAre(platformValidator()),
 				listvalidator.ConflictsWith(path.MatchRoot("platform")),
 			},
@@ -138,6 +138,27 @@ func builderAttributes() map[string]schema.Attribute {
 				return nil
 			}}},
 		},
+	}
+}
+
+// uniquePlatforms refuses a platform listed twice.
+type uniquePlatforms struct{}
+
+func (uniquePlatforms) Description(context.Context) string         { return "each platform once" }
+func (uniquePlatforms) MarkdownDescription(context.Context) string { return "each platform once" }
+
+func (uniquePlatforms) ValidateList(ctx context.Context, req validator.ListRequest, resp *validator.ListResponse) {
+	seen := map[string]bool{}
+	for i, e := range req.ConfigValue.Elements() {
+		s, ok := e.(types.String)
+		if !ok || s.IsNull() || s.IsUnknown() {
+			continue
+		}
+		if seen[s.ValueString()] {
+			resp.Diagnostics.AddAttributeError(req.Path.AtListIndex(i), "Duplicate platform",
+				fmt.Sprintf("%q is listed twice; list each platform once.", s.ValueString()))
+		}
+		seen[s.ValueString()] = true
 	}
 }
 

@@ -412,7 +412,7 @@ resource "imagebuild_docker_image" "test" {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config: strings.Replace(config(env.certs), fmt.Sprintf("    cert_path = %q\n", env.certs), "", 1),
+			Config:      strings.Replace(config(env.certs), fmt.Sprintf("    cert_path = %q\n", env.certs), "", 1),
 			ExpectError: regexp.MustCompile(`(?s)no daemon of builder "tls" answers.*` + regexp.QuoteMeta(env.tls)),
 		}},
 	})
