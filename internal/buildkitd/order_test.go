@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 )
 
 func TestOrderStable(t *testing.T) {
@@ -108,5 +110,47 @@ func TestValidateCacheSpecs(t *testing.T) {
 		if err := ValidateCacheFrom(bad); err == nil {
 			t.Errorf("cache_from %q accepted", bad)
 		}
+	}
+}
+
+func TestSolveOpt(t *testing.T) {
+	v := "1.4.2"
+	opts := Options{
+		Platforms:      []string{"linux/amd64", "linux/arm64"},
+		CacheTo:        []string{"type=inline", "type=registry,ref=r.example.com/a:cache,mode=max"},
+		Provenance:     "max",
+		PushRepository: "r.example.com/a",
+		PushTags:       []string{"r.example.com/a:v1", "ghcr.io/x/a:v1"},
+	}
+	opts.BuildArgs = map[string]*string{"VERSION": &v, "UNSET": nil}
+	opts.Target, opts.Network, opts.Pull = "prod", "host", true
+	opts.CacheFrom = []string{"r.example.com/a:cache", "type=local,src=/c"}
+	so, err := SolveOpt(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"filename": "Dockerfile", "target": "prod", "build-arg:VERSION": "1.4.2", "platform": "linux/amd64,linux/arm64",
+		"force-network-mode": "host", "image-resolve-mode": "pull", "attest:provenance": "mode=max",
+	}
+	if fmt.Sprint(so.FrontendAttrs) != fmt.Sprint(want) {
+		t.Errorf("frontend attrs %v, want %v", so.FrontendAttrs, want)
+	}
+	if len(so.Exports) != 2 || so.Exports[0].Attrs["push-by-digest"] != "true" || so.Exports[1].Attrs["name"] != "r.example.com/a:v1,ghcr.io/x/a:v1" {
+		t.Errorf("exports %+v", so.Exports)
+	}
+	if len(so.CacheImports) != 2 || so.CacheImports[0].Type != "registry" || so.CacheImports[0].Attrs["ref"] != "r.example.com/a:cache" || so.CacheImports[1].Type != "local" {
+		t.Errorf("cache imports %+v", so.CacheImports)
+	}
+	if len(so.CacheExports) != 2 || so.CacheExports[1].Attrs["mode"] != "max" {
+		t.Errorf("cache exports %+v", so.CacheExports)
+	}
+	if !slices.Equal(so.AllowedEntitlements, []string{"network.host"}) {
+		t.Errorf("entitlements %v", so.AllowedEntitlements)
+	}
+	// A single platform argument applies when platforms is empty.
+	so, _ = SolveOpt(Options{Options: dockerbuild.Options{Platform: "linux/arm64"}})
+	if so.FrontendAttrs["platform"] != "linux/arm64" || len(so.Exports) != 0 {
+		t.Errorf("platform: %v, exports %v", so.FrontendAttrs, so.Exports)
 	}
 }

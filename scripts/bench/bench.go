@@ -81,9 +81,10 @@ func (b *bench) runScenarios() (report, error) {
 		}
 	}
 	pairScenarios := map[string]func() (pairResult, error){
-		scenarioPlanNoChange: b.planNoChange,
-		scenarioApplyOneFile: b.applyOneFile,
-		scenarioApplyCold:    b.applyCold,
+		scenarioPlanNoChange:   b.planNoChange,
+		scenarioApplyOneFile:   b.applyOneFile,
+		scenarioApplyCold:      b.applyCold,
+		scenarioBuilderOneFile: b.builderOneFile,
 	}
 	for _, name := range scenarioNames() {
 		if !b.cfg.wants(name) {

@@ -14,11 +14,12 @@ const (
 	scenarioApplyOneFile     = "apply-onefile"
 	scenarioApplyCold        = "apply-cold"
 	scenarioDigestThroughput = "digest-throughput"
+	scenarioBuilderOneFile   = "builder-onefile"
 )
 
 // scenarioNames are all scenarios, in the order they run.
 func scenarioNames() []string {
-	return []string{scenarioPlanNoChange, scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput}
+	return []string{scenarioPlanNoChange, scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
 }
 
 type config struct {
