@@ -358,7 +358,10 @@ func solve(ctx context.Context, c *client.Client, address string, opts Options) 
 	case solveErr != nil && ctx.Err() != nil:
 		err2 = fmt.Errorf("build cancelled: %w", context.Cause(ctx))
 	case solveErr != nil:
-		err2 = fmt.Errorf("build on buildkitd %s: %w", address, recorder.Failure(solveErrorMessage(solveErr)))
+		// Masked before it is wrapped: a wrapper's text is fixed when made.
+		var failure error
+		result.Stages, failure = redact.Result(result.Stages, recorder.Failure(solveErrorMessage(solveErr)))
+		err2 = fmt.Errorf("build on buildkitd %s: %w", address, failure)
 	}
 	if loading && solveErr == nil {
 		if err := <-loadDone; err != nil {
@@ -378,7 +381,7 @@ func solve(ctx context.Context, c *client.Client, address string, opts Options) 
 // solveErrorMessage is the daemon's message without grpc's wrapping.
 func solveErrorMessage(err error) string {
 	msg := err.Error()
-	for _, prefix := range []string{"rpc error: code = Unknown desc = ", "rpc error: code = Unavailable desc = "} {
+	for _, prefix := range []string{"rpc error: code = Unknown desc = ", "rpc error: code = Unavailable desc = ", "failed to solve: "} {
 		msg = strings.TrimPrefix(msg, prefix)
 	}
 	return msg

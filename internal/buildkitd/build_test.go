@@ -41,3 +41,33 @@ func TestBuildPushByDigest(t *testing.T) {
 	}
 	t.Logf("stages: %d, digest %s", len(res.Stages), res.Digest)
 }
+
+// TestBuildMasksSecrets: a secret a RUN step prints is masked in the log
+// lines, the stages and the error.
+func TestBuildMasksSecrets(t *testing.T) {
+	addr, base := os.Getenv("IMAGEBUILD_TEST_BUILDKIT_A"), os.Getenv("IMAGEBUILD_TEST_REGISTRY_BASE_IMAGE")
+	if addr == "" || base == "" {
+		t.Skip("needs the test daemons and registry: run with make test (scripts/testenv.sh)")
+	}
+	secret := "masked-" + t.Name() + "-" + filepath.Base(t.TempDir())
+	t.Setenv("IMAGEBUILD_UNIT_SECRET", secret)
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM "+base+"\nRUN --mount=type=secret,id=s echo \"value $(cat /run/secrets/s)\" && exit 4\n"), 0o644)
+	var lines []string
+	res, err := Build(context.Background(), Daemons{Name: "test", Addresses: []string{addr}}, "buildkitd-unit/secret", Options{
+		Options: dockerbuild.Options{ContextDir: dir, Secrets: []string{"id=s,env=IMAGEBUILD_UNIT_SECRET"}, LogLine: func(l string) { lines = append(lines, l) }},
+	})
+	if err == nil {
+		t.Fatal("the build did not fail")
+	}
+	all := err.Error() + "\n" + strings.Join(lines, "\n")
+	for _, s := range res.Stages {
+		all += "\n" + s.Name + " " + s.Error
+	}
+	if strings.Contains(all, secret) {
+		t.Errorf("the secret leaked:\n%s", all)
+	}
+	if !strings.Contains(err.Error(), "value ****") || !strings.Contains(err.Error(), addr) {
+		t.Errorf("error lacks the masked output or the daemon: %v", err)
+	}
+}

@@ -508,3 +508,31 @@ resource "imagebuild_docker_image" "test" {
 		},
 	})
 }
+
+// TestAccBuilder_secretMaskedAndFailure: a failed build on a daemon names
+// the daemon, the failing step and its last lines, with the secret it
+// printed masked.
+func TestAccBuilder_secretMaskedAndFailure(t *testing.T) {
+	env := requireBuildKit(t)
+	secret := fmt.Sprintf("s3cr3t-%d", time.Now().UnixNano())
+	t.Setenv("IMAGEBUILD_BUILDER_SECRET", secret)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN --mount=type=secret,id=tok echo \"token is $(cat /run/secrets/tok)\" && exit 3\n", env.RegistryBaseImage),
+	})
+	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.b)) +
+		fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "reg"
+  builder = "one"
+  secrets = ["id=tok,env=IMAGEBUILD_BUILDER_SECRET"]
+}`, uniqueRepo(t), ctxDir)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: regexp.MustCompile(`(?s)buildkitd\s+` + regexp.QuoteMeta(env.b) + `.*step\s+"\[[^\]]*2/2\]\s+RUN.*failed.*exit\s+code:\s+3.*token\s+is\s+\*\*\*\*`),
+		}},
+	})
+}
