@@ -536,3 +536,39 @@ resource "imagebuild_docker_image" "test" {
 		}},
 	})
 }
+
+// TestAccBuilder_timeoutCancelsSolve: a create timeout cancels the solve on
+// the daemon at once: the error says which timeout ran out, and the RUN
+// step's process is gone.
+func TestAccBuilder_timeoutCancelsSolve(t *testing.T) {
+	env := requireBuildKit(t)
+	sleep := fmt.Sprintf("%d", 500+time.Now().UnixNano()%400)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN sleep %s\n", env.RegistryBaseImage, sleep)})
+	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.a)) +
+		fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "reg"
+  builder = "one"
+  timeouts {
+    create = "5s"
+  }
+}`, uniqueRepo(t), ctxDir)
+	started := time.Now()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config:      config,
+			ExpectError: regexp.MustCompile(`(?s)build\s+cancelled.*create\s+timeout\s+of\s+5s\s+ran\s+out`),
+		}},
+	})
+	if took := time.Since(started); took > 60*time.Second {
+		t.Errorf("the cancelled build took %s", took)
+	}
+	time.Sleep(2 * time.Second)
+	out, _ := exec.Command("pgrep", "-f", "^sleep "+sleep+"$").Output()
+	if len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("the RUN step still runs on the daemon after the cancel: pids %s", out)
+	}
+}
