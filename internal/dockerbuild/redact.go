@@ -76,14 +76,18 @@ func (s secretSource) value() string {
 // their lines, in text the build prints: a RUN step that echoes a secret
 // must not carry it into logs, errors or state. Nil when there is nothing
 // to mask.
-func secretRedactor(specs []string) *strings.Replacer {
-	var pairs []string
+func secretRedactor(specs []string, values map[string][]byte) *strings.Replacer {
+	var all []string
 	for _, spec := range specs {
-		src, ok := parseSecretSource(spec)
-		if !ok {
-			continue
+		if src, ok := parseSecretSource(spec); ok {
+			all = append(all, src.value())
 		}
-		value := src.value()
+	}
+	for _, v := range values {
+		all = append(all, string(v))
+	}
+	var pairs []string
+	for _, value := range all {
 		for _, v := range append([]string{strings.TrimSpace(value)}, strings.Split(value, "\n")...) {
 			if v = strings.TrimSpace(v); len(v) >= minRedactedLen {
 				pairs = append(pairs, v, redactedMark)
