@@ -128,3 +128,12 @@ func redactResult(redact *strings.Replacer, result *Result, err error) (*Result,
 	}
 	return result, err
 }
+
+// SecretID is the id of a `--secret` spec; "" when it does not parse.
+func SecretID(spec string) string {
+	src, ok := parseSecretSource(spec)
+	if !ok {
+		return ""
+	}
+	return src.id
+}
