@@ -443,3 +443,29 @@ resource "imagebuild_docker_image" "test" {
 	t.Logf("built %s on %s through the CLI context (%d TLS connections)", ref, second, engine.accepted.Load())
 	cli.mustRun("destroy", "-auto-approve", "-no-color")
 }
+
+// shm_size and ulimits without named contexts go through the Engine API's
+// build endpoint: honoured there from Docker 23.0, refused before.
+func TestAccDockerImage_shmSizeUlimitsBuildEndpoint(t *testing.T) {
+	env := requireTestEnv(t)
+	api := engineAPIVersion(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf(`FROM %s
+RUN df -k /dev/shm | awk 'NR == 2 { print $2 }' > /shm.txt && ulimit -Sn > /nofile.txt && ulimit -Hn >> /nofile.txt
+`, env.BaseImage)})
+	config := fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref      = %q
+  context  = %q
+  shm_size = 100663296
+  ulimits  = ["nofile=1500:3000"]
+}`, uniqueRepo(t), ctxDir)
+	step := resource.TestStep{Config: config, Check: resource.ComposeAggregateTestCheckFunc(
+		checkRun(testImage, "98304", "cat", "/shm.txt"),
+		checkRun(testImage, "1500\n3000", "cat", "/nofile.txt"),
+	)}
+	if versions.LessThan(api, "1.42") {
+		step = resource.TestStep{Config: config, ExpectError: regexp.MustCompile(
+			`(?s)Docker\s+\S+\s+\(API\s+` + regexp.QuoteMeta(api) + `\).*shm_size:.*ignores.*Docker\s+23\.0.*ulimits:.*ignores`)}
+	}
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: []resource.TestStep{step}})
+}
