@@ -231,7 +231,11 @@ func cliVersion(t *testing.T) string {
 	var v struct {
 		Version string `json:"terraform_version"`
 	}
-	if err := json.Unmarshal(out, &v); err != nil || v.Version == "" {
+	// OpenTofu may print warnings (about a missing CLI configuration) first.
+	if i := strings.Index(string(out), "{"); i > 0 {
+		out = out[i:]
+	}
+	if err := json.NewDecoder(strings.NewReader(string(out))).Decode(&v); err != nil || v.Version == "" {
 		t.Fatalf("cannot read the CLI's version from %s: %v", out, err)
 	}
 	return v.Version
