@@ -32,7 +32,22 @@ const IgnoreFile = ".dockerignore"
 // IgnorePatterns returns the patterns of <dir>/.dockerignore; none when the
 // file does not exist.
 func IgnorePatterns(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, IgnoreFile))
+	return ignorePatternsOf(filepath.Join(dir, IgnoreFile))
+}
+
+// DockerfileIgnoreFile is the ignore file that BuildKit prefers for a build
+// with the Dockerfile at dockerfile: <dockerfile>.dockerignore beside it,
+// if it exists; "" otherwise (the context's own .dockerignore applies).
+func DockerfileIgnoreFile(dockerfile string) string {
+	p := dockerfile + IgnoreFile
+	if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+		return p
+	}
+	return ""
+}
+
+func ignorePatternsOf(file string) ([]string, error) {
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -50,11 +65,20 @@ func IgnorePatterns(dir string) ([]string, error) {
 // FS returns the context in dir as the build sees it: the files that
 // .dockerignore does not exclude.
 func FS(dir string) (fsutil.FS, error) {
+	return FSWithIgnoreFile(dir, "")
+}
+
+// FSWithIgnoreFile is FS with the patterns of ignoreFile in place of
+// <dir>/.dockerignore; "" means <dir>/.dockerignore.
+func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
 	base, err := fsutil.NewFS(dir)
 	if err != nil {
 		return nil, err
 	}
-	patterns, err := IgnorePatterns(dir)
+	if ignoreFile == "" {
+		ignoreFile = filepath.Join(dir, IgnoreFile)
+	}
+	patterns, err := ignorePatternsOf(ignoreFile)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +91,7 @@ func FS(dir string) (fsutil.FS, error) {
 	}
 	if err != nil {
 		// The only failures are bad patterns; say which file holds them.
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, IgnoreFile), err)
+		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
 	return filtered, nil
 }
@@ -111,10 +135,17 @@ type Digester struct {
 // owners and the other permission bits are left out, as git leaves them out,
 // so that two checkouts of the same tree digest the same on any machine.
 func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
-	if _, err := FS(dir); err != nil {
+	return d.DigestWithIgnoreFile(ctx, dir, "")
+}
+
+// DigestWithIgnoreFile is Digest with the patterns of ignoreFile in place of
+// <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
+func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
+	open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+	if _, err := open(); err != nil {
 		return "", fmt.Errorf("build context %s: %w", dir, err)
 	}
-	return d.digestFS(ctx, dir, func() (fsutil.FS, error) { return FS(dir) })
+	return d.digestFS(ctx, dir, open)
 }
 
 // DigestPaths digests files and directories (all of their contents, no

@@ -21,6 +21,7 @@ import (
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/moby/buildkit/identity"
@@ -37,16 +38,33 @@ type Options struct {
 	// ContextDir is the absolute path of the build context.
 	ContextDir string
 	// DockerfileContents, when not nil, is the Dockerfile; otherwise
-	// <ContextDir>/Dockerfile is used.
+	// DockerfilePath, or <ContextDir>/Dockerfile when that is empty.
 	DockerfileContents *string
-	BuildArgs          map[string]*string
-	CacheFrom          []string
-	Network            string
-	Platform           string
-	Pull               bool
-	Target             string
-	Secrets            []string
-	SSH                []string
+	// DockerfilePath is the absolute path of the Dockerfile, which may lie
+	// outside the context; <DockerfilePath>.dockerignore beside it wins
+	// over <ContextDir>/.dockerignore, as in BuildKit.
+	DockerfilePath string
+	BuildArgs      map[string]*string
+	// CacheFrom are images, as the engine's build endpoint takes them.
+	CacheFrom  []string
+	Network    string
+	Platform   string
+	Pull       bool
+	Target     string
+	Labels     map[string]string
+	NoCache    bool
+	ExtraHosts []string // host:ip
+	ShmSize    int64    // bytes; 0 means the engine's default
+	Ulimits    []*container.Ulimit
+	// NamedContexts maps a name the Dockerfile uses to an absolute local
+	// directory or docker-image://REF. They need the engine's BuildKit
+	// directly (its /grpc endpoint), as `docker buildx build` does.
+	NamedContexts map[string]string
+	Secrets       []string
+	// SecretValues are secrets by id, served next to Secrets; they never
+	// leave memory and are masked in the build's output.
+	SecretValues map[string][]byte
+	SSH          []string
 	// Auth answers the daemon's credential requests (pull, cache_from); nil
 	// means the Docker config file and its credential helpers.
 	Auth authprovider.AuthConfigProvider
@@ -108,6 +126,15 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer cleanup()
+	if len(opts.NamedContexts) > 0 {
+		return b.solve(ctx, sess, opts)
+	}
+	return b.buildEndpoint(ctx, sess, opts)
+}
+
+// buildEndpoint builds through the Engine API's build endpoint.
+func (b *Builder) buildEndpoint(ctx context.Context, sess *session.Session, opts Options) (*Result, error) {
+	var err error
 
 	sessionErr := make(chan error, 1)
 	go func() {
@@ -132,8 +159,13 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 		SessionID:     sess.ID(),
 		BuildID:       buildID,
 		RemoteContext: "client-session",
-		Dockerfile:    dockerfileName,
+		Dockerfile:    dockerfileNameOf(opts),
 		BuildArgs:     opts.BuildArgs,
+		Labels:        opts.Labels,
+		NoCache:       opts.NoCache,
+		ExtraHosts:    opts.ExtraHosts,
+		ShmSize:       opts.ShmSize,
+		Ulimits:       opts.Ulimits,
 		CacheFrom:     opts.CacheFrom,
 		NetworkMode:   opts.Network,
 		Platform:      opts.Platform,
@@ -147,13 +179,38 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer resp.Body.Close()
 
-	redact := secretRedactor(opts.Secrets)
+	redact, logLine := redactedLog(opts)
+	result, err := b.readStream(ctx, resp.Body, logLine)
+	return redactResult(redact, result, err)
+}
+
+// redactedLog is opts.LogLine with the build's secrets masked.
+func redactedLog(opts Options) (*strings.Replacer, func(string)) {
+	redact := secretRedactor(opts.Secrets, opts.SecretValues)
 	logLine := opts.LogLine
 	if redact != nil && logLine != nil {
 		logLine = func(line string) { opts.LogLine(redact.Replace(line)) }
 	}
-	result, err := b.readStream(ctx, resp.Body, logLine)
-	return redactResult(redact, result, err)
+	return redact, logLine
+}
+
+// dockerfileNameOf is the Dockerfile's name in the dockerfile source.
+func dockerfileNameOf(opts Options) string {
+	if opts.DockerfileContents == nil && opts.DockerfilePath != "" {
+		return filepath.Base(opts.DockerfilePath)
+	}
+	return dockerfileName
+}
+
+// dockerfilePathOf is where the Dockerfile is on disk; "" for an inline one.
+func dockerfilePathOf(opts Options) string {
+	switch {
+	case opts.DockerfileContents != nil:
+		return ""
+	case opts.DockerfilePath != "":
+		return opts.DockerfilePath
+	}
+	return filepath.Join(opts.ContextDir, dockerfileName)
 }
 
 // engineError explains a refused build request. An unreachable engine is
@@ -254,16 +311,21 @@ func buildError(trace *traceRecorder, streamErr *jsonmessage.JSONError) error {
 // for. cleanup removes what it wrote to disk.
 func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Session, func(), error) {
 	cleanup := func() {}
-	// The context is filtered by .dockerignore here with the same rules as
-	// the plan-time digest; the Dockerfile is read from the unfiltered
-	// directory, as the Docker CLI does, even if .dockerignore names it.
-	contextFS, err := buildcontext.FS(opts.ContextDir)
+	// The context is filtered by .dockerignore (or <Dockerfile>.dockerignore)
+	// here with the same rules as the plan-time digest; the Dockerfile is
+	// read from its unfiltered directory, as the Docker CLI does, even if
+	// .dockerignore names it.
+	dockerfileDir := opts.ContextDir
+	if p := dockerfilePathOf(opts); p != "" {
+		dockerfileDir = filepath.Dir(p)
+	}
+	contextFS, err := buildcontext.FSWithIgnoreFile(opts.ContextDir, ContextIgnoreFile(opts))
 	if err != nil {
 		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
 	}
-	dockerfileFS, err := fsutil.NewFS(opts.ContextDir)
+	dockerfileFS, err := fsutil.NewFS(dockerfileDir)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
+		return nil, cleanup, fmt.Errorf("Dockerfile directory %s: %w", dockerfileDir, err)
 	}
 	if opts.DockerfileContents != nil {
 		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
@@ -281,17 +343,26 @@ func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Sessio
 		}
 	}
 
+	sources := filesync.StaticDirSource{
+		contextSource:    contextFS,
+		dockerfileSource: dockerfileFS,
+	}
+	for name, dir := range localNamedContexts(opts) {
+		fsys, err := buildcontext.FS(dir)
+		if err != nil {
+			cleanup()
+			return nil, func() {}, fmt.Errorf("build context %q (%s): %w", name, dir, err)
+		}
+		sources[namedContextSource(opts, name)] = fsys
+	}
 	attachables := []session.Attachable{
-		filesync.NewFSSyncProvider(filesync.StaticDirSource{
-			contextSource:    contextFS,
-			dockerfileSource: dockerfileFS,
-		}),
+		filesync.NewFSSyncProvider(sources),
 		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
 			AuthConfigProvider: authOrDefault(opts.Auth),
 		}),
 	}
-	if len(opts.Secrets) > 0 {
-		secrets, err := SecretsProvider(opts.Secrets)
+	if len(opts.Secrets) > 0 || len(opts.SecretValues) > 0 {
+		secrets, err := secretsWithValues(opts.Secrets, opts.SecretValues)
 		if err != nil {
 			cleanup()
 			return nil, func() {}, err
@@ -316,6 +387,16 @@ func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Sessio
 		sess.Allow(a)
 	}
 	return sess, cleanup, nil
+}
+
+// ContextIgnoreFile is the ignore file that filters the context of a build
+// with opts: <Dockerfile>.dockerignore beside the Dockerfile if there is
+// one, as BuildKit prefers it; "" for <context>/.dockerignore.
+func ContextIgnoreFile(opts Options) string {
+	if p := dockerfilePathOf(opts); p != "" {
+		return buildcontext.DockerfileIgnoreFile(p)
+	}
+	return ""
 }
 
 func authOrDefault(auth authprovider.AuthConfigProvider) authprovider.AuthConfigProvider {
