@@ -126,6 +126,9 @@ type Digester struct {
 	// its stat, so that an unchanged file is not read again; the digest is
 	// the same with or without it. Empty means no cache.
 	CacheDir string
+	// Memo, when set, remembers digests for as long as the caller knows the
+	// trees cannot change; nil digests every time.
+	Memo *Memo
 	// now is the clock of the racy rule; tests move it.
 	now func() time.Time
 }
@@ -141,11 +144,13 @@ func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
 // DigestWithIgnoreFile is Digest with the patterns of ignoreFile in place of
 // <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
 func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
-	open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
-	if _, err := open(); err != nil {
-		return "", fmt.Errorf("build context %s: %w", dir, err)
-	}
-	return d.digestFS(ctx, dir, open)
+	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (string, error) {
+		open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+		if _, err := open(); err != nil {
+			return "", fmt.Errorf("build context %s: %w", dir, err)
+		}
+		return d.digestFS(ctx, dir, open)
+	})
 }
 
 // DigestPaths digests files and directories (all of their contents, no
@@ -164,6 +169,10 @@ func (d Digester) DigestPaths(ctx context.Context, paths []string) (string, erro
 }
 
 func (d Digester) digestPath(ctx context.Context, p string) (string, error) {
+	return d.memoized(ctx, "path", []string{p}, func() (string, error) { return d.digestOnePath(ctx, p) })
+}
+
+func (d Digester) digestOnePath(ctx context.Context, p string) (string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return "", err

@@ -188,7 +188,7 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model, confi
 	in.addSecret("secret_env", m.digestKey, mapStrings(ctx, c.SecretEnv))
 	in.addCluster(cluster)
 	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
-		digest, err := data.digester.DigestPaths(ctx, deps)
+		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps)
 		if err != nil {
 			diags.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
 			return nil, diags

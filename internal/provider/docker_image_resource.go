@@ -273,7 +273,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err == nil {
-		in["context files"], err = data.digester.DigestWithIgnoreFile(ctx, contextDir, m.contextIgnoreFile(contextDir))
+		in["context files"], err = data.digesterFor(ctx).DigestWithIgnoreFile(ctx, contextDir, m.contextIgnoreFile(contextDir))
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("context"), "Cannot read the build context", err.Error())

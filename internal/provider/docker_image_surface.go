@@ -167,7 +167,7 @@ func (m *dockerImageModel) addSurfaceInputs(ctx context.Context, data *providerD
 		}
 		dir, err := filepath.Abs(v)
 		if err == nil {
-			digests[name], err = data.digester.Digest(ctx, dir)
+			digests[name], err = data.digesterFor(ctx).Digest(ctx, dir)
 		}
 		if err != nil {
 			diags.AddAttributeError(path.Root("build_contexts").AtMapKey(name), "Cannot read the build context", err.Error())

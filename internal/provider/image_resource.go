@@ -134,6 +134,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
+	ctx = planning(ctx)
 	plan := r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
@@ -204,6 +205,7 @@ func (r *imageResource) keepResults(ctx context.Context, state *imageModel, clus
 }
 
 func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.data.walks.applied.Store(true)
 	plan, config := r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
@@ -239,6 +241,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.data.walks.applied.Store(true)
 	plan, state, config := r.kind.newModel(), r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
@@ -294,6 +297,7 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	if r.data == nil {
 		return
 	}
+	r.data.walks.read.Store(true)
 	state := r.kind.newModel()
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	if resp.Diagnostics.HasError() {
@@ -344,6 +348,7 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() || r.data == nil {
 		return
 	}
+	r.data.walks.applied.Store(true)
 	removeTags(ctx, r.data.engine, r.ownedTags(ctx, state, req.Private, &resp.Diagnostics), nil, &resp.Diagnostics, true)
 }
 

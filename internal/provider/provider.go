@@ -89,6 +89,8 @@ type providerData struct {
 	clusters    map[string]Cluster
 	credentials *registry.Credentials
 	digester    buildcontext.Digester
+	// walks shares context walks within the plan walk (see walkMemo).
+	walks *walkMemo
 	// engineUnknown: the engine's address is not known until apply.
 	engineUnknown bool
 	// clusterNamesUnknown: some cluster block's name is not known until apply.
@@ -242,6 +244,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		}),
 		clusters:      map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
 		digester:      buildcontext.Digester{CacheDir: digestCacheDir()},
+		walks:         newWalkMemo(),
 		engineUnknown: config.Host.IsUnknown() || config.CertPath.IsUnknown() || config.SSHOpts.IsUnknown(),
 	}
 	for i, c := range config.Clusters {
