@@ -18,7 +18,8 @@ const (
 
 // scenarioNames are all scenarios, in the order they run.
 func scenarioNames() []string {
-	return []string{scenarioPlanNoChange, scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput}
+	return []string{scenarioPlanNoChange, scenarioPlanFloor, scenarioPlanMany, scenarioPlanManyOneFile,
+		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput}
 }
 
 type config struct {
