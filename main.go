@@ -6,6 +6,8 @@ import (
 	"context"
 	"flag"
 	"log"
+	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
 
@@ -19,6 +21,7 @@ func main() {
 	var debug bool
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
+	skipDiscardedSDKLogs()
 
 	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/imagebuild/imagebuild",
@@ -26,5 +29,28 @@ func main() {
 	})
 	if err != nil {
 		log.Fatal(err)
+	}
+}
+
+// skipDiscardedSDKLogs keeps the framework and protocol layers from
+// formatting log lines that Terraform discards: it drops plugin lines below
+// its own level (TF_LOG_PROVIDER, else TF_LOG; none when both are unset),
+// yet those layers log every request at TRACE, a third of a plan's CPU with
+// many resources. A level the user set for them is left as it is.
+func skipDiscardedSDKLogs() {
+	level := os.Getenv("TF_LOG_PROVIDER")
+	if level == "" {
+		level = os.Getenv("TF_LOG")
+	}
+	switch strings.ToUpper(level) {
+	case "":
+		level = "OFF"
+	case "JSON":
+		level = "TRACE"
+	}
+	for _, name := range []string{"TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_PROTO"} {
+		if _, set := os.LookupEnv(name); !set {
+			os.Setenv(name, level)
+		}
 	}
 }

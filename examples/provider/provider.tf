@@ -6,7 +6,9 @@ terraform {
   }
 }
 
-# With no arguments the provider uses DOCKER_HOST, else the local socket.
+# With no arguments the provider uses DOCKER_HOST, else the Docker CLI's current
+# context (DOCKER_CONTEXT, then `docker context use`; Docker Desktop, colima and
+# rootless Docker set one), else the local socket.
 provider "imagebuild" {
   # host     = "ssh://builder@build-host.example.com"
   # ssh_opts = ["-i", "~/.ssh/builder", "-o", "StrictHostKeyChecking=accept-new"]

@@ -32,7 +32,22 @@ const IgnoreFile = ".dockerignore"
 // IgnorePatterns returns the patterns of <dir>/.dockerignore; none when the
 // file does not exist.
 func IgnorePatterns(dir string) ([]string, error) {
-	f, err := os.Open(filepath.Join(dir, IgnoreFile))
+	return ignorePatternsOf(filepath.Join(dir, IgnoreFile))
+}
+
+// DockerfileIgnoreFile is the ignore file that BuildKit prefers for a build
+// with the Dockerfile at dockerfile: <dockerfile>.dockerignore beside it,
+// if it exists; "" otherwise (the context's own .dockerignore applies).
+func DockerfileIgnoreFile(dockerfile string) string {
+	p := dockerfile + IgnoreFile
+	if info, err := os.Stat(p); err == nil && info.Mode().IsRegular() {
+		return p
+	}
+	return ""
+}
+
+func ignorePatternsOf(file string) ([]string, error) {
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -50,11 +65,20 @@ func IgnorePatterns(dir string) ([]string, error) {
 // FS returns the context in dir as the build sees it: the files that
 // .dockerignore does not exclude.
 func FS(dir string) (fsutil.FS, error) {
+	return FSWithIgnoreFile(dir, "")
+}
+
+// FSWithIgnoreFile is FS with the patterns of ignoreFile in place of
+// <dir>/.dockerignore; "" means <dir>/.dockerignore.
+func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
 	base, err := fsutil.NewFS(dir)
 	if err != nil {
 		return nil, err
 	}
-	patterns, err := IgnorePatterns(dir)
+	if ignoreFile == "" {
+		ignoreFile = filepath.Join(dir, IgnoreFile)
+	}
+	patterns, err := ignorePatternsOf(ignoreFile)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +91,7 @@ func FS(dir string) (fsutil.FS, error) {
 	}
 	if err != nil {
 		// The only failures are bad patterns; say which file holds them.
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, IgnoreFile), err)
+		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
 	return filtered, nil
 }
@@ -102,6 +126,9 @@ type Digester struct {
 	// its stat, so that an unchanged file is not read again; the digest is
 	// the same with or without it. Empty means no cache.
 	CacheDir string
+	// Memo, when set, remembers digests for as long as the caller knows the
+	// trees cannot change; nil digests every time.
+	Memo *Memo
 	// now is the clock of the racy rule; tests move it.
 	now func() time.Time
 }
@@ -111,10 +138,19 @@ type Digester struct {
 // owners and the other permission bits are left out, as git leaves them out,
 // so that two checkouts of the same tree digest the same on any machine.
 func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
-	if _, err := FS(dir); err != nil {
-		return "", fmt.Errorf("build context %s: %w", dir, err)
-	}
-	return d.digestFS(ctx, dir, func() (fsutil.FS, error) { return FS(dir) })
+	return d.DigestWithIgnoreFile(ctx, dir, "")
+}
+
+// DigestWithIgnoreFile is Digest with the patterns of ignoreFile in place of
+// <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
+func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
+	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (string, error) {
+		open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+		if _, err := open(); err != nil {
+			return "", fmt.Errorf("build context %s: %w", dir, err)
+		}
+		return d.digestFS(ctx, dir, open)
+	})
 }
 
 // DigestPaths digests files and directories (all of their contents, no
@@ -133,6 +169,10 @@ func (d Digester) DigestPaths(ctx context.Context, paths []string) (string, erro
 }
 
 func (d Digester) digestPath(ctx context.Context, p string) (string, error) {
+	return d.memoized(ctx, "path", []string{p}, func() (string, error) { return d.digestOnePath(ctx, p) })
+}
+
+func (d Digester) digestOnePath(ctx context.Context, p string) (string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return "", err

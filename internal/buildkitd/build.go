@@ -140,14 +140,14 @@ func connect(ctx context.Context, d Daemons, repository string, opts Options) (*
 // SolveOpt is the solve that opts describe, without the session's
 // attachables; exported for the tests of the attributes it sets.
 func SolveOpt(opts Options) (client.SolveOpt, error) {
-	attrs := map[string]string{"filename": dockerbuild.DockerfileName}
-	if opts.Target != "" {
-		attrs["target"] = opts.Target
-	}
-	for key, value := range opts.BuildArgs {
-		if value != nil { // a bare KEY missing from the environment stays unset, as with docker build
-			attrs["build-arg:"+key] = *value
-		}
+	// The engine path's attributes (Dockerfile, target, args, labels,
+	// no-cache, hosts, shm, ulimits, network, pull, named contexts); cache
+	// sources go as cache imports instead, which Solve passes on.
+	engineOpts := opts.Options
+	engineOpts.CacheFrom = nil
+	attrs, err := dockerbuild.FrontendAttrs(engineOpts)
+	if err != nil {
+		return client.SolveOpt{}, err
 	}
 	platforms := opts.Platforms
 	if len(platforms) == 0 && opts.Platform != "" {
@@ -157,16 +157,8 @@ func SolveOpt(opts Options) (client.SolveOpt, error) {
 		attrs["platform"] = strings.Join(platforms, ",")
 	}
 	var entitled []string
-	switch opts.Network {
-	case "", "default":
-	case "host":
-		attrs["force-network-mode"] = "host"
+	if opts.Network == "host" {
 		entitled = append(entitled, string(entitlements.EntitlementNetworkHost))
-	default:
-		attrs["force-network-mode"] = opts.Network
-	}
-	if opts.Pull {
-		attrs["image-resolve-mode"] = "pull"
 	}
 	if opts.Provenance != "" {
 		attrs["attest:provenance"] = "mode=" + opts.Provenance
@@ -283,6 +275,7 @@ func ValidateCacheFrom(spec string) error {
 		if e.Attrs["src"] == "" {
 			return fmt.Errorf("cache_from %q: type=local needs src=; %s", spec, write)
 		}
+	case "gha", "s3", "azblob":
 	default:
 		return fmt.Errorf("cache_from %q: type %q is not supported; %s", spec, e.Type, write)
 	}
@@ -304,7 +297,7 @@ func solve(ctx context.Context, c *client.Client, address string, opts Options) 
 	solveOpt.Session = parts.Attachables
 	solveOpt.SharedKey = parts.SharedKey
 
-	redact := dockerbuild.NewRedactor(opts.Secrets)
+	redact := dockerbuild.NewRedactor(opts.Options)
 	logLine := opts.LogLine
 	if logLine != nil {
 		logLine = func(line string) { opts.LogLine(redact.Line(line)) }

@@ -106,7 +106,7 @@ func TestValidateCacheSpecs(t *testing.T) {
 			t.Errorf("cache_from %s: %v", ok, err)
 		}
 	}
-	for _, bad := range []string{"type=local", "type=registry", "type=gcs,ref=x"} {
+	for _, bad := range []string{"type=local", "type=registry", "type=ftp,ref=x"} {
 		if err := ValidateCacheFrom(bad); err == nil {
 			t.Errorf("cache_from %q accepted", bad)
 		}

@@ -29,6 +29,10 @@ type ExpectedVars struct {
 	// command cannot talk TLS to an engine the provider reaches without it.
 	DockerHost, DockerCertPath string
 	DockerTLSVerify            bool
+	// DockerContext, when set instead of DockerHost, names the Docker CLI
+	// context the engine came from: the command gets DOCKER_CONTEXT, so its
+	// docker CLI reaches the same engine with the context's TLS material.
+	DockerContext string
 	// ImageMaps are refs of the images this build depends on; image i
 	// becomes TILT_IMAGE_MAP_<i> and TILT_IMAGE_<i>.
 	ImageMaps []string
@@ -58,8 +62,8 @@ func Environment(base []string, userEnv map[string]string, vars ExpectedVars) []
 	for _, key := range sortedKeys(userEnv) {
 		env.set(key, userEnv[key])
 	}
-	if vars.DockerHost != "" {
-		for _, key := range []string{"DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY"} {
+	if vars.DockerHost != "" || vars.DockerContext != "" {
+		for _, key := range []string{"DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"} {
 			env.unset(key)
 		}
 	}
@@ -95,6 +99,9 @@ func (v ExpectedVars) pairs() [][2]string {
 	}
 	if v.DockerHost != "" {
 		add("DOCKER_HOST", v.DockerHost)
+	}
+	if v.DockerContext != "" {
+		add("DOCKER_CONTEXT", v.DockerContext)
 	}
 	if v.DockerCertPath != "" {
 		add("DOCKER_CERT_PATH", v.DockerCertPath)

@@ -144,3 +144,11 @@ func TestValidEnvKey(t *testing.T) {
 		}
 	}
 }
+
+func TestEnvironmentDockerContext(t *testing.T) {
+	env := Environment([]string{"DOCKER_HOST=tcp://elsewhere:2376", "DOCKER_TLS_VERIFY=1"}, nil, ExpectedVars{DockerContext: "colima", OmitExpected: true})
+	got := strings.Join(env, " ")
+	if got != "DOCKER_CONTEXT=colima" {
+		t.Errorf("environment = %q, want only DOCKER_CONTEXT=colima", got)
+	}
+}

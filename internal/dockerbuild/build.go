@@ -21,13 +21,13 @@ import (
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/docker/api/types/build"
+	"github.com/docker/docker/api/types/container"
 	"github.com/docker/docker/client"
 	"github.com/docker/docker/pkg/jsonmessage"
 	"github.com/moby/buildkit/identity"
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/filesync"
-	"github.com/tonistiigi/fsutil"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 )
@@ -37,16 +37,33 @@ type Options struct {
 	// ContextDir is the absolute path of the build context.
 	ContextDir string
 	// DockerfileContents, when not nil, is the Dockerfile; otherwise
-	// <ContextDir>/Dockerfile is used.
+	// DockerfilePath, or <ContextDir>/Dockerfile when that is empty.
 	DockerfileContents *string
-	BuildArgs          map[string]*string
-	CacheFrom          []string
-	Network            string
-	Platform           string
-	Pull               bool
-	Target             string
-	Secrets            []string
-	SSH                []string
+	// DockerfilePath is the absolute path of the Dockerfile, which may lie
+	// outside the context; <DockerfilePath>.dockerignore beside it wins
+	// over <ContextDir>/.dockerignore, as in BuildKit.
+	DockerfilePath string
+	BuildArgs      map[string]*string
+	// CacheFrom are images, as the engine's build endpoint takes them.
+	CacheFrom  []string
+	Network    string
+	Platform   string
+	Pull       bool
+	Target     string
+	Labels     map[string]string
+	NoCache    bool
+	ExtraHosts []string // host:ip
+	ShmSize    int64    // bytes; 0 means the engine's default
+	Ulimits    []*container.Ulimit
+	// NamedContexts maps a name the Dockerfile uses to an absolute local
+	// directory or docker-image://REF. They need the engine's BuildKit
+	// directly (its /grpc endpoint), as `docker buildx build` does.
+	NamedContexts map[string]string
+	Secrets       []string
+	// SecretValues are secrets by id, served next to Secrets; they never
+	// leave memory and are masked in the build's output.
+	SecretValues map[string][]byte
+	SSH          []string
 	// Auth answers the daemon's credential requests (pull, cache_from); nil
 	// means the Docker config file and its credential helpers.
 	Auth authprovider.AuthConfigProvider
@@ -108,6 +125,15 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer cleanup()
+	if len(opts.NamedContexts) > 0 {
+		return b.solve(ctx, sess, opts)
+	}
+	return b.buildEndpoint(ctx, sess, opts)
+}
+
+// buildEndpoint builds through the Engine API's build endpoint.
+func (b *Builder) buildEndpoint(ctx context.Context, sess *session.Session, opts Options) (*Result, error) {
+	var err error
 
 	sessionErr := make(chan error, 1)
 	go func() {
@@ -132,8 +158,13 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 		SessionID:     sess.ID(),
 		BuildID:       buildID,
 		RemoteContext: "client-session",
-		Dockerfile:    dockerfileName,
+		Dockerfile:    dockerfileNameOf(opts),
 		BuildArgs:     opts.BuildArgs,
+		Labels:        opts.Labels,
+		NoCache:       opts.NoCache,
+		ExtraHosts:    opts.ExtraHosts,
+		ShmSize:       opts.ShmSize,
+		Ulimits:       opts.Ulimits,
 		CacheFrom:     opts.CacheFrom,
 		NetworkMode:   opts.Network,
 		Platform:      opts.Platform,
@@ -147,13 +178,38 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 	}
 	defer resp.Body.Close()
 
-	redact := secretRedactor(opts.Secrets)
+	redact, logLine := redactedLog(opts)
+	result, err := b.readStream(ctx, resp.Body, logLine)
+	return redactResult(redact, result, err)
+}
+
+// redactedLog is opts.LogLine with the build's secrets masked.
+func redactedLog(opts Options) (*strings.Replacer, func(string)) {
+	redact := secretRedactor(opts.Secrets, opts.SecretValues)
 	logLine := opts.LogLine
 	if redact != nil && logLine != nil {
 		logLine = func(line string) { opts.LogLine(redact.Replace(line)) }
 	}
-	result, err := b.readStream(ctx, resp.Body, logLine)
-	return redactResult(redact, result, err)
+	return redact, logLine
+}
+
+// dockerfileNameOf is the Dockerfile's name in the dockerfile source.
+func dockerfileNameOf(opts Options) string {
+	if opts.DockerfileContents == nil && opts.DockerfilePath != "" {
+		return filepath.Base(opts.DockerfilePath)
+	}
+	return dockerfileName
+}
+
+// dockerfilePathOf is where the Dockerfile is on disk; "" for an inline one.
+func dockerfilePathOf(opts Options) string {
+	switch {
+	case opts.DockerfileContents != nil:
+		return ""
+	case opts.DockerfilePath != "":
+		return opts.DockerfilePath
+	}
+	return filepath.Join(opts.ContextDir, dockerfileName)
 }
 
 // engineError explains a refused build request. An unreachable engine is
@@ -253,69 +309,30 @@ func buildError(trace *traceRecorder, streamErr *jsonmessage.JSONError) error {
 // newSession prepares a BuildKit session with everything the build may ask
 // for. cleanup removes what it wrote to disk.
 func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Session, func(), error) {
-	cleanup := func() {}
-	// The context is filtered by .dockerignore here with the same rules as
-	// the plan-time digest; the Dockerfile is read from the unfiltered
-	// directory, as the Docker CLI does, even if .dockerignore names it.
-	contextFS, err := buildcontext.FS(opts.ContextDir)
+	parts, err := NewSessionParts(opts)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
+		return nil, func() {}, err
 	}
-	dockerfileFS, err := fsutil.NewFS(opts.ContextDir)
+	sess, err := session.NewSession(ctx, parts.SharedKey)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
-	}
-	if opts.DockerfileContents != nil {
-		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
-		if err != nil {
-			return nil, cleanup, err
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		if err := os.WriteFile(filepath.Join(dir, dockerfileName), []byte(*opts.DockerfileContents), 0o600); err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		if dockerfileFS, err = fsutil.NewFS(dir); err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-	}
-
-	attachables := []session.Attachable{
-		filesync.NewFSSyncProvider(filesync.StaticDirSource{
-			contextSource:    contextFS,
-			dockerfileSource: dockerfileFS,
-		}),
-		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authOrDefault(opts.Auth),
-		}),
-	}
-	if len(opts.Secrets) > 0 {
-		secrets, err := SecretsProvider(opts.Secrets)
-		if err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		attachables = append(attachables, secrets)
-	}
-	if len(opts.SSH) > 0 {
-		ssh, err := SSHProvider(opts.SSH)
-		if err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		attachables = append(attachables, ssh)
-	}
-
-	sess, err := session.NewSession(ctx, sharedKey(opts.ContextDir))
-	if err != nil {
-		cleanup()
+		parts.Cleanup()
 		return nil, func() {}, fmt.Errorf("creating a BuildKit session: %w", err)
 	}
-	for _, a := range attachables {
+	sess.Allow(filesync.NewFSSyncProvider(filesync.StaticDirSource(parts.Mounts)))
+	for _, a := range parts.Attachables {
 		sess.Allow(a)
 	}
-	return sess, cleanup, nil
+	return sess, parts.Cleanup, nil
+}
+
+// ContextIgnoreFile is the ignore file that filters the context of a build
+// with opts: <Dockerfile>.dockerignore beside the Dockerfile if there is
+// one, as BuildKit prefers it; "" for <context>/.dockerignore.
+func ContextIgnoreFile(opts Options) string {
+	if p := dockerfilePathOf(opts); p != "" {
+		return buildcontext.DockerfileIgnoreFile(p)
+	}
+	return ""
 }
 
 func authOrDefault(auth authprovider.AuthConfigProvider) authprovider.AuthConfigProvider {

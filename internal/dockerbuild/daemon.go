@@ -38,18 +38,28 @@ const (
 	DockerfileName   = dockerfileName
 )
 
-// NewSessionParts prepares what opts' build serves, as the engine path does:
-// the context filtered by .dockerignore, the Dockerfile from the unfiltered
-// directory (or a temporary one holding DockerfileContents).
+// NewSessionParts prepares what opts' build serves, for the engine and for
+// a BuildKit daemon alike. The context is filtered by .dockerignore (or
+// <Dockerfile>.dockerignore) here with the same rules as the plan-time
+// digest; the Dockerfile is read from its unfiltered directory, as the
+// Docker CLI does, even if .dockerignore names it.
 func NewSessionParts(opts Options) (*SessionParts, error) {
 	parts := &SessionParts{Cleanup: func() {}, SharedKey: sharedKey(opts.ContextDir)}
-	contextFS, err := buildcontext.FS(opts.ContextDir)
+	fail := func(err error) (*SessionParts, error) {
+		parts.Cleanup()
+		return nil, err
+	}
+	dockerfileDir := opts.ContextDir
+	if p := dockerfilePathOf(opts); p != "" {
+		dockerfileDir = filepath.Dir(p)
+	}
+	contextFS, err := buildcontext.FSWithIgnoreFile(opts.ContextDir, ContextIgnoreFile(opts))
 	if err != nil {
 		return nil, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
 	}
-	dockerfileFS, err := fsutil.NewFS(opts.ContextDir)
+	dockerfileFS, err := fsutil.NewFS(dockerfileDir)
 	if err != nil {
-		return nil, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
+		return nil, fmt.Errorf("Dockerfile directory %s: %w", dockerfileDir, err)
 	}
 	if opts.DockerfileContents != nil {
 		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
@@ -58,36 +68,43 @@ func NewSessionParts(opts Options) (*SessionParts, error) {
 		}
 		parts.Cleanup = func() { os.RemoveAll(dir) }
 		if err := os.WriteFile(filepath.Join(dir, dockerfileName), []byte(*opts.DockerfileContents), 0o600); err != nil {
-			parts.Cleanup()
-			return nil, err
+			return fail(err)
 		}
 		if dockerfileFS, err = fsutil.NewFS(dir); err != nil {
-			parts.Cleanup()
-			return nil, err
+			return fail(err)
 		}
 	}
 	parts.Mounts = map[string]fsutil.FS{contextSource: contextFS, dockerfileSource: dockerfileFS}
+	for name, dir := range localNamedContexts(opts) {
+		fsys, err := buildcontext.FS(dir)
+		if err != nil {
+			return fail(fmt.Errorf("build context %q (%s): %w", name, dir, err))
+		}
+		parts.Mounts[namedContextSource(opts, name)] = fsys
+	}
 	parts.Attachables = []session.Attachable{
 		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{AuthConfigProvider: authOrDefault(opts.Auth)}),
 	}
-	if len(opts.Secrets) > 0 {
-		secrets, err := SecretsProvider(opts.Secrets)
+	if len(opts.Secrets) > 0 || len(opts.SecretValues) > 0 {
+		secrets, err := secretsWithValues(opts.Secrets, opts.SecretValues)
 		if err != nil {
-			parts.Cleanup()
-			return nil, err
+			return fail(err)
 		}
 		parts.Attachables = append(parts.Attachables, secrets)
 	}
 	if len(opts.SSH) > 0 {
 		ssh, err := SSHProvider(opts.SSH)
 		if err != nil {
-			parts.Cleanup()
-			return nil, err
+			return fail(err)
 		}
 		parts.Attachables = append(parts.Attachables, ssh)
 	}
 	return parts, nil
 }
+
+// FrontendAttrs are the dockerfile.v0 frontend's options for opts, as the
+// engine's control API takes them (cache sources as images in cache-from).
+func FrontendAttrs(opts Options) (map[string]string, error) { return frontendAttrs(opts) }
 
 // StatusRecorder folds BuildKit status messages into one Stage per vertex
 // and the vertexes' logs into lines, as the engine path does.
@@ -127,8 +144,8 @@ type Redactor struct {
 	r *strings.Replacer
 }
 
-// NewRedactor reads the values of the secrets specs name.
-func NewRedactor(specs []string) Redactor { return Redactor{r: secretRedactor(specs)} }
+// NewRedactor reads the values of opts' secrets.
+func NewRedactor(opts Options) Redactor { return Redactor{r: secretRedactor(opts.Secrets, opts.SecretValues)} }
 
 // Line masks one line.
 func (r Redactor) Line(line string) string {

@@ -72,14 +72,17 @@ func (s secretSource) value() string {
 // their lines, in text the build prints: a RUN step that echoes a secret
 // must not carry it into logs, errors or state. Nil when there is nothing
 // to mask.
-func secretRedactor(specs []string) *strings.Replacer {
-	var values []string
+func secretRedactor(specs []string, values map[string][]byte) *strings.Replacer {
+	var all []string
 	for _, spec := range specs {
 		if src, ok := parseSecretSource(spec); ok {
-			values = append(values, src.value())
+			all = append(all, src.value())
 		}
 	}
-	return redact.Values(values)
+	for _, v := range values {
+		all = append(all, string(v))
+	}
+	return redact.Values(all)
 }
 
 // redactResult masks secrets in what a build reports: stage names and
@@ -109,4 +112,13 @@ func redactResult(redact *strings.Replacer, result *Result, err error) (*Result,
 		}
 	}
 	return result, err
+}
+
+// SecretID is the id of a `--secret` spec; "" when it does not parse.
+func SecretID(spec string) string {
+	src, ok := parseSecretSource(spec)
+	if !ok {
+		return ""
+	}
+	return src.id
 }

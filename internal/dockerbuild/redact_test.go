@@ -19,7 +19,7 @@ func TestSecretRedactorMasksFileAndEnvValues(t *testing.T) {
 		"id=f,src=" + file,
 		"id=e,env=IMAGEBUILD_REDACT_ENV",
 		"type=env,id=IMAGEBUILD_REDACT_SHORT",
-	})
+	}, nil)
 	got := redact.Replace("a file-secret-1234 b second-line-5678 c env-secret-9876 ab")
 	if want := "a **** b **** c **** ab"; got != want {
 		t.Errorf("redacted = %q, want %q", got, want)
@@ -27,17 +27,17 @@ func TestSecretRedactorMasksFileAndEnvValues(t *testing.T) {
 }
 
 func TestSecretRedactorWithoutValues(t *testing.T) {
-	if r := secretRedactor(nil); r != nil {
+	if r := secretRedactor(nil, nil); r != nil {
 		t.Errorf("no secrets: got a redactor")
 	}
-	if r := secretRedactor([]string{"id=x,src=/does/not/exist"}); r != nil {
+	if r := secretRedactor([]string{"id=x,src=/does/not/exist"}, nil); r != nil {
 		t.Errorf("unreadable secret: got a redactor")
 	}
 }
 
 func TestRedactResultMasksBuildErrorAndStages(t *testing.T) {
 	t.Setenv("IMAGEBUILD_REDACT_ENV", "hunter2-secret")
-	redact := secretRedactor([]string{"id=e,env=IMAGEBUILD_REDACT_ENV"})
+	redact := secretRedactor([]string{"id=e,env=IMAGEBUILD_REDACT_ENV"}, nil)
 	result := &Result{Stages: []Stage{{Name: "RUN echo hunter2-secret", Error: "exit hunter2-secret"}}}
 	err := error(&BuildError{Step: "RUN", Message: "failed hunter2-secret", Tail: []string{"token: hunter2-secret"}})
 	result, err = redactResult(redact, result, err)

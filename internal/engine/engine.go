@@ -3,17 +3,21 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
 
 	"github.com/docker/cli/cli/connhelper"
+	"github.com/docker/docker/api/types/versions"
 	"github.com/docker/docker/client"
 )
 
 // Config says where the engine is. Empty fields fall back to the Docker CLI's
-// environment variables (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY).
+// environment variables (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY),
+// and an empty Host with no DOCKER_HOST to the Docker CLI's current context
+// (DOCKER_CONTEXT, then currentContext in its config file).
 type Config struct {
 	Host     string
 	CertPath string
@@ -25,28 +29,63 @@ type Config struct {
 type Engine struct {
 	config Config
 
+	// cliContext is the Docker CLI context the address came from, if any;
+	// contextErr is why it could not be read (reported on first use).
+	cliContext *cliContext
+	contextErr error
+
 	once   sync.Once
 	client *client.Client
 	err    error
+
+	versionMu sync.Mutex
+	version   *Version
 }
 
-// New returns an Engine for config without contacting it.
+// New returns an Engine for config without contacting it. Reading the
+// Docker CLI's context store is all it may do.
 func New(config Config) *Engine {
+	e := &Engine{}
 	if config.Host == "" {
 		config.Host = os.Getenv("DOCKER_HOST")
 	}
 	if config.Host == "" {
+		e.cliContext, e.contextErr = currentCLIContext()
+		if e.cliContext != nil {
+			config.Host = e.cliContext.host
+		}
+	}
+	if config.Host == "" {
 		config.Host = client.DefaultDockerHost
 	}
-	if config.CertPath == "" {
+	if config.CertPath == "" && e.cliContext == nil {
 		config.CertPath = os.Getenv("DOCKER_CERT_PATH")
 	}
-	return &Engine{config: config}
+	e.config = config
+	return e
 }
 
-// Host is the engine's address as the user gave it, for error messages and
-// for the DOCKER_HOST handed to build commands.
+// Host is the engine's address as the user gave it (or the Docker CLI
+// context holds it), for the DOCKER_HOST handed to build commands.
 func (e *Engine) Host() string { return e.config.Host }
+
+// Describe names the engine in messages: its address and, if it came from
+// one, the Docker CLI context.
+func (e *Engine) Describe() string {
+	if e.cliContext != nil {
+		return fmt.Sprintf("%s (%s)", e.config.Host, e.cliContext.describe())
+	}
+	return e.config.Host
+}
+
+// ContextName is the Docker CLI context the engine's address came from; ""
+// when the provider's host, DOCKER_HOST or the default context gave it.
+func (e *Engine) ContextName() string {
+	if e.cliContext == nil {
+		return ""
+	}
+	return e.cliContext.name
+}
 
 // CertPath is the TLS directory in use, if any.
 func (e *Engine) CertPath() string { return e.config.CertPath }
@@ -61,10 +100,23 @@ func (e *Engine) Client() (*client.Client, error) {
 }
 
 func (e *Engine) newClient() (*client.Client, error) {
+	if e.contextErr != nil {
+		return nil, e.contextErr
+	}
 	opts := []client.Opt{client.WithAPIVersionNegotiation()}
 	helper, err := connhelper.GetConnectionHelperWithSSHOpts(e.config.Host, e.config.SSHOpts)
 	if err != nil {
-		return nil, fmt.Errorf("Docker engine host %q: %w", e.config.Host, err)
+		return nil, fmt.Errorf("Docker engine host %q: %w", e.Describe(), err)
+	}
+	if e.cliContext != nil && helper == nil {
+		cfg, err := e.cliContext.tlsConfig()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.cliContext.describe(), err)
+		}
+		if cfg != nil {
+			// Before WithHost, which configures this transport for the address.
+			opts = append(opts, client.WithHTTPClient(httpClient(cfg)))
+		}
 	}
 	if helper != nil {
 		// ssh:// and other helper schemes tunnel the API through a command.
@@ -81,9 +133,45 @@ func (e *Engine) newClient() (*client.Client, error) {
 	}
 	c, err := client.NewClientWithOpts(opts...)
 	if err != nil {
-		return nil, fmt.Errorf("Docker engine at %s: %w", e.config.Host, err)
+		return nil, fmt.Errorf("Docker engine at %s: %w", e.Describe(), err)
 	}
 	return c, nil
+}
+
+// Version is what the engine says it is.
+type Version struct {
+	// Version is the engine's release, e.g. 20.10.24; APIVersion the
+	// highest Engine API version it serves, e.g. 1.41.
+	Version, APIVersion string
+}
+
+func (v Version) String() string {
+	return fmt.Sprintf("Docker %s (API %s)", v.Version, v.APIVersion)
+}
+
+// APIAtLeast says whether the engine serves Engine API version api or later.
+func (v Version) APIAtLeast(api string) bool {
+	return versions.GreaterThanOrEqualTo(v.APIVersion, api)
+}
+
+// ServerVersion asks the engine what it is, once per Engine (that is, once
+// per provider run); a failure is not kept, so a later call asks again.
+func (e *Engine) ServerVersion(ctx context.Context) (Version, error) {
+	e.versionMu.Lock()
+	defer e.versionMu.Unlock()
+	if e.version != nil {
+		return *e.version, nil
+	}
+	c, err := e.Client()
+	if err != nil {
+		return Version{}, err
+	}
+	v, err := c.ServerVersion(ctx)
+	if err != nil {
+		return Version{}, e.Wrap(fmt.Errorf("asking the engine's version: %w", err))
+	}
+	e.version = &Version{Version: v.Version, APIVersion: v.APIVersion}
+	return *e.version, nil
 }
 
 // Wrap names the engine's host in err, with a hint when it is unreachable.
@@ -92,7 +180,15 @@ func (e *Engine) Wrap(err error) error {
 		return nil
 	}
 	if client.IsErrConnectionFailed(err) {
-		return fmt.Errorf("cannot reach the Docker engine at %s: %w (check that dockerd is running and that the provider's host, or DOCKER_HOST, points at it)", e.config.Host, err)
+		return fmt.Errorf("cannot reach the Docker engine at %s: %w (check that dockerd is running and that %s points at it)", e.Describe(), err, e.source())
 	}
-	return fmt.Errorf("Docker engine at %s: %w", e.config.Host, err)
+	return fmt.Errorf("Docker engine at %s: %w", e.Describe(), err)
+}
+
+// source names the setting the engine's address came from, for hints.
+func (e *Engine) source() string {
+	if e.cliContext != nil {
+		return "the Docker CLI context " + fmt.Sprintf("%q", e.cliContext.name) + " (`docker context inspect`), or the provider's host,"
+	}
+	return "the provider's host, or DOCKER_HOST,"
 }

@@ -70,6 +70,29 @@ func TestAccBadInput(t *testing.T) {
 		{name: "unknown cluster", resource: docker(`  cluster = "prod"`), wantErr: `(?s)No provider cluster block is named "prod".*Add`, wantPath: `cluster\s*=`},
 		{name: "bad cluster_needs", resource: docker(`  cluster_needs = "always"`), wantErr: `(?s)value must be one of.*push`, wantPath: `cluster_needs\s*=`},
 		{name: "empty target", resource: docker(`  target = ""`), wantErr: `at least 1`, wantPath: `target\s*=`},
+		// arguments of issue 16
+		{name: "dockerfile missing", resource: docker(fmt.Sprintf(`  dockerfile = %q`, missing)), wantErr: `(?s)no such file.*Write the path of the Dockerfile`, wantPath: `dockerfile\s*=`},
+		{name: "dockerfile is a directory", resource: docker(fmt.Sprintf(`  dockerfile = %q`, ctxDir)), wantErr: `is a directory.*Write the path of the file`, wantPath: `dockerfile\s*=`},
+		{name: "dockerfile with dockerfile_contents", resource: docker(fmt.Sprintf("  dockerfile = %q\n  dockerfile_contents = \"FROM scratch\"", filepath.Join(ctxDir, "Dockerfile"))), wantErr: `(?s)cannot be specified when`, wantPath: `dockerfile\s*=`},
+		{name: "label empty name", resource: docker(`  labels = { "" = "x" }`), wantErr: `label name is empty; write`, wantPath: `labels\s*=`},
+		{name: "add_hosts without IP", resource: docker(`  add_hosts = ["db.internal"]`), wantErr: `no IP address; write host:ip`, wantPath: `add_hosts\s*=`},
+		{name: "add_hosts bad IP", resource: docker(`  add_hosts = ["db.internal:10.0.0.300"]`), wantErr: `not an IP address; write host:ip`, wantPath: `add_hosts\s*=`},
+		{name: "add_hosts bad host", resource: docker(`  add_hosts = ["bad host:10.0.0.1"]`), wantErr: `not a host name; write host:ip`, wantPath: `add_hosts\s*=`},
+		{name: "shm_size bad unit", resource: docker(`  shm_size = "64q"`), wantErr: `not a size; write`, wantPath: `shm_size\s*=`},
+		{name: "shm_size zero", resource: docker(`  shm_size = 0`), wantErr: `above zero; write`, wantPath: `shm_size\s*=`},
+		{name: "ulimit unknown name", resource: docker(`  ulimits = ["files=10"]`), wantErr: `unknown name "files"; write name=soft`, wantPath: `ulimits\s*=`},
+		{name: "ulimit soft above hard", resource: docker(`  ulimits = ["nofile=10:5"]`), wantErr: `(?s)soft.*write name=soft`, wantPath: `ulimits\s*=`},
+		{name: "ulimit without value", resource: docker(`  ulimits = ["nofile"]`), wantErr: `write name=soft\[:hard\]`, wantPath: `ulimits\s*=`},
+		{name: "build context missing", resource: docker(fmt.Sprintf(`  build_contexts = { assets = %q }`, missing)), wantErr: `(?s)no such file.*Write the path of a directory`, wantPath: `build_contexts\s*=`},
+		{name: "build context is a file", resource: docker(fmt.Sprintf(`  build_contexts = { assets = %q }`, filepath.Join(ctxDir, "file.txt"))), wantErr: `is a file. Write the directory`, wantPath: `build_contexts\s*=`},
+		{name: "build context git", resource: docker(`  build_contexts = { src = "git://example.com/repo" }`), wantErr: `not supported; write the path of a local directory or docker-image://IMAGE`, wantPath: `build_contexts\s*=`},
+		{name: "build context bad image", resource: docker(`  build_contexts = { base = "docker-image://Not An Image" }`), wantErr: `not a valid image reference.*write docker-image://`, wantPath: `build_contexts\s*=`},
+		{name: "build context bad name", resource: docker(`  build_contexts = { "Bad Name" = "docker-image://alpine" }`), wantErr: `not a build context name: write`, wantPath: `build_contexts\s*=`},
+		{name: "cache_from type local", resource: docker(`  cache_from = ["type=local,src=/tmp/cache"]`), wantErr: `(?s)needs a BuildKit builder.*write type=registry,ref=IMAGE`, wantPath: `cache_from\s*=`},
+		{name: "cache_from type inline", resource: docker(`  cache_from = ["type=inline"]`), wantErr: `cache export.*write type=registry,ref=IMAGE`, wantPath: `cache_from\s*=`},
+		{name: "cache_from registry without ref", resource: docker(`  cache_from = ["type=registry"]`), wantErr: `has no ref; write type=registry,ref=IMAGE`, wantPath: `cache_from\s*=`},
+		{name: "cache_from unknown type", resource: docker(`  cache_from = ["type=ftp,ref=x"]`), wantErr: `unknown cache type "ftp"; write`, wantPath: `cache_from\s*=`},
+		{name: "empty secret_values_wo_version", resource: docker(`  secret_values_wo_version = ""`), wantErr: `at least 1`, wantPath: `secret_values_wo_version\s*=`},
 		// builders
 		{name: "unknown builder", resource: docker(`  builder = "nope"`), wantErr: `(?s)No provider builder block is named "nope".*Add`, wantPath: `builder\s*=`},
 		{name: "builder with neither push nor load", provider: builderBlockHCL, resource: docker(`  builder = "b"`), wantErr: `(?s)neither pushed.*set load = true.*registry`, wantPath: `builder\s*=`},
@@ -86,7 +109,7 @@ func TestAccBadInput(t *testing.T) {
 		{name: "cache_to local without dest", resource: docker(`  cache_to = ["type=local"]`), wantErr: `(?s)needs dest=.*write`, wantPath: `cache_to\s*=`},
 		{name: "cache_to a bare ref", resource: docker(`  cache_to = ["registry.example.com/app:cache"]`), wantErr: `(?s)no type.*write type=registry,ref=`, wantPath: `cache_to\s*=`},
 		{name: "cache_to registry without builder", resource: docker(`  cache_to = ["type=registry,ref=registry.example.com/app:cache"]`), wantErr: `(?s)only export inline cache.*type=inline`, wantPath: `cache_to\s*=`},
-		{name: "cache_from local without src", resource: docker(`  cache_from = ["type=local"]`), wantErr: `(?s)needs src=.*write`, wantPath: `cache_from\s*=`},
+		{name: "cache_from local without src", provider: builderBlockHCL, resource: docker("  builder = \"b\"\n  load = true\n  cache_from = [\"type=local\"]"), wantErr: `(?s)needs src=.*write`, wantPath: `cache_from\s*=`},
 		{name: "attest_provenance bad", resource: docker(`  attest_provenance = "full"`), wantErr: `(?s)not a provenance mode.*"min" or "max"`, wantPath: `attest_provenance\s*=`},
 		{name: "attest_provenance without builder", resource: docker(`  attest_provenance = "min"`), wantErr: `(?s)no attestations.*set builder`, wantPath: `attest_provenance\s*=`},
 		{name: "provider builder bad address", provider: "builder {\n    name = \"b\"\n    buildkit = [\"http://127.0.0.1:1234\"]\n  }", resource: docker(""), wantErr: `(?s)not a BuildKit address.*tcp://HOST:PORT`, wantPath: `buildkit\s*=`},
@@ -112,6 +135,14 @@ func TestAccBadInput(t *testing.T) {
 		{name: "provider registry host that is a Docker Hub path", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"myregistry\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
 		{name: "provider host_from_cluster alone", provider: "cluster {\n    name = \"a\"\n    registry {\n      host_from_cluster = \"kind-registry:5000\"\n    }\n  }", resource: docker(""), wantErr: `(?s)host.*must be specified`, wantPath: `host_from_cluster\s*=`},
 		{name: "provider empty registry_auth address", provider: "registry_auth {\n    address  = \"\"\n    username = \"u\"\n    password = \"p\"\n  }", resource: docker(""), wantErr: `at least 1`, wantPath: `address\s*=`},
+	}
+	if ok, _ := cliHasWriteOnly(t); ok {
+		cases = append(cases, badInput{name: "secret_values_wo bad id", resource: docker(`  secret_values_wo = { "a,b" = "x" }`),
+			wantErr: `not a secret ID; write`, wantPath: `secret_values_wo\s*=`})
+	} else {
+		// An older CLI gets the framework's error for any write-only value.
+		cases = append(cases, badInput{name: "secret_values_wo on an old CLI", resource: docker(`  secret_values_wo = { a = "x" }`),
+			wantErr: `(?i)write-only`, wantPath: `secret_values_wo|imagebuild_docker_image`})
 	}
 	for _, c := range cases {
 		t.Run(strings.ReplaceAll(c.name, " ", "_"), func(t *testing.T) {

@@ -162,17 +162,6 @@ func (uniquePlatforms) ValidateList(ctx context.Context, req validator.ListReque
 	}
 }
 
-// cacheFromValidator takes an image ref, or a type=registry|local spec.
-func cacheFromValidator() validator.String {
-	ref := taggedOrRepoValidator().(stringCheck)
-	return stringCheck{"cache_from entry", func(s string) error {
-		if strings.Contains(s, "type=") {
-			return buildkitd.ValidateCacheFrom(s)
-		}
-		return ref.check(s)
-	}}
-}
-
 // addBuilderInputs digests the builder arguments that are set.
 func addBuilderInputs(ctx context.Context, in buildInputs, m *dockerImageModel) {
 	in.addString("builder", m.Builder, "")
@@ -225,6 +214,13 @@ func (dockerImageKind) checkProvider(ctx context.Context, data *providerData, mo
 					"or remove the argument to build with the Docker engine.", name, name))
 		}
 		return
+	}
+	for i, spec := range listStrings(ctx, m.CacheFrom) {
+		if strings.Contains(spec, "type=") {
+			if err := buildkitd.ValidateCacheFrom(spec); err != nil {
+				diags.AddAttributeError(path.Root("cache_from").AtListIndex(i), "Invalid cache source", err.Error())
+			}
+		}
 	}
 	if m.Load.ValueBool() && len(platforms) > 1 {
 		diags.AddAttributeError(path.Root("load"), "load takes one platform",

@@ -188,7 +188,7 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model, confi
 	in.addSecret("secret_env", m.digestKey, mapStrings(ctx, c.SecretEnv))
 	in.addCluster(cluster)
 	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
-		digest, err := data.digester.DigestPaths(ctx, deps)
+		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps)
 		if err != nil {
 			diags.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
 			return nil, diags
@@ -215,6 +215,16 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 		env[k] = v
 		values = append(values, v)
 	}
+	vars := cmdbuild.ExpectedVars{
+		RegistryHost:   target.cluster.RegistryHost,
+		DockerHost:     data.engine.Host(),
+		DockerCertPath: data.engine.CertPath(),
+		ImageMaps:      listStrings(ctx, m.ImageMaps),
+	}
+	if name := data.engine.ContextName(); name != "" {
+		// The CLI context holds the TLS material; DOCKER_HOST alone lacks it.
+		vars.DockerHost, vars.DockerCertPath, vars.DockerContext = "", "", name
+	}
 	outputsRefTo := ""
 	if !m.OutputsImageRefTo.IsNull() {
 		outputsRefTo = inDir(m.Dir, m.OutputsImageRefTo.ValueString())
@@ -228,14 +238,9 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 			LogLine: func(line string) { tflog.Info(ctx, line) },
 			Redact:  redact.Func(redact.Values(values)),
 		},
-		UserEnv: env,
-		BaseEnv: os.Environ(),
-		Vars: cmdbuild.ExpectedVars{
-			RegistryHost:   target.cluster.RegistryHost,
-			DockerHost:     data.engine.Host(),
-			DockerCertPath: data.engine.CertPath(),
-			ImageMaps:      listStrings(ctx, m.ImageMaps),
-		},
+		UserEnv:           env,
+		BaseEnv:           os.Environ(),
+		Vars:              vars,
 		OutputMode:        cmdbuild.OutputMode(m.OutputMode.ValueString()),
 		OutputTag:         m.OutputTag.ValueString(),
 		OutputsImageRefTo: outputsRefTo,

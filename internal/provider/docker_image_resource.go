@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/distribution/reference"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -43,6 +44,16 @@ type dockerImageModel struct {
 	Platforms          types.List   `tfsdk:"platforms"`
 	CacheTo            types.List   `tfsdk:"cache_to"`
 	AttestProvenance   types.String `tfsdk:"attest_provenance"`
+	// Arguments the seed lacks (issue 16).
+	Dockerfile            types.String `tfsdk:"dockerfile"`
+	Labels                types.Map    `tfsdk:"labels"`
+	NoCache               types.Bool   `tfsdk:"no_cache"`
+	AddHosts              types.List   `tfsdk:"add_hosts"`
+	ShmSize               types.String `tfsdk:"shm_size"`
+	Ulimits               types.List   `tfsdk:"ulimits"`
+	BuildContexts         types.Map    `tfsdk:"build_contexts"`
+	SecretValuesWO        types.Map    `tfsdk:"secret_values_wo"`
+	SecretValuesWOVersion types.String `tfsdk:"secret_values_wo_version"`
 }
 
 func (dockerImageKind) typeName() string    { return "_docker_image" }
@@ -69,13 +80,74 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			},
 			"dockerfile_contents": schema.StringAttribute{
 				Optional:    true,
-				Description: "The Dockerfile's text. When null, `<context>/Dockerfile` is used.",
+				Description: "The Dockerfile's text. When null, the file named by `dockerfile` is used, else `<context>/Dockerfile`.",
 				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
+			},
+			"dockerfile": schema.StringAttribute{
+				Optional: true,
+				Description: "Path of the Dockerfile, as `--file`; a relative path is taken from Terraform's working directory. It may lie " +
+					"outside the context; a `<dockerfile>.dockerignore` beside it is used instead of `<context>/.dockerignore`, as BuildKit does. " +
+					"It must exist at plan time. Conflicts with `dockerfile_contents`.",
+				Validators: []validator.String{
+					stringvalidator.LengthAtLeast(1),
+					stringvalidator.ConflictsWith(path.MatchRoot("dockerfile_contents")),
+				},
+			},
+			"labels": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				Description: "Labels of the image, as `--label`, e.g. `{ \"org.opencontainers.image.source\" = \"https://github.com/team/api\" }`.",
+				Validators: []validator.Map{mapKeysValidator{"label name", func(k string) error {
+					if strings.TrimSpace(k) == "" {
+						return fmt.Errorf("a label name is empty; write e.g. org.opencontainers.image.source")
+					}
+					return nil
+				}}},
+			},
+			"no_cache": schema.BoolAttribute{
+				Optional: true,
+				Description: "Build every step afresh, as `--no-cache`. The image is still rebuilt only when an input changes " +
+					"(or `triggers` say so); a rebuild then reuses no cached step.",
+			},
+			"add_hosts": stringListAttribute("Entries for `/etc/hosts` of `RUN` steps, as `--add-host`: `host:ip`, e.g. `db.internal:10.0.0.5`, "+
+				"`v6.internal:[fd00::5]`, or `host:host-gateway` for the engine's host.", extraHostValidator()),
+			"shm_size": schema.StringAttribute{
+				Optional: true,
+				Description: "Size of `/dev/shm` in `RUN` steps, as `--shm-size`: bytes (`67108864`) or with a unit (`64m`, `1g`). " +
+					"Needs an engine of Docker 23.0 or later (API 1.42); older engines' BuildKit ignores it, so the build fails instead.",
+				Validators: []validator.String{shmSizeValidator()},
+			},
+			"ulimits": stringListAttribute("Resource limits of `RUN` steps, as `--ulimit`: `name=soft[:hard]`, e.g. `nofile=1024:2048`. "+
+				"Needs an engine of Docker 23.0 or later (API 1.42); older engines' BuildKit ignores them, so the build fails instead.", ulimitValidator()),
+			"build_contexts": schema.MapAttribute{
+				Optional:    true,
+				ElementType: types.StringType,
+				Description: "Named contexts, as `--build-context`: a name that the Dockerfile uses (`COPY --from=NAME`, `FROM NAME`, or the image " +
+					"such a name replaces) mapped to a local directory (digested and filtered by its own `.dockerignore`; a relative path is taken " +
+					"from Terraform's working directory; it must exist at plan time) or to `docker-image://IMAGE`. Needs an engine of Docker 23.0 " +
+					"or later (API 1.42): older engines' Dockerfile frontend has no named contexts.",
+				Validators: []validator.Map{buildContextsValidator{}},
+			},
+			"secret_values_wo": schema.MapAttribute{
+				Optional:    true,
+				WriteOnly:   true,
+				ElementType: types.StringType,
+				Description: "Write-only secrets for `RUN --mount=type=secret,id=ID`: a map of ID to value, served next to `secrets` " +
+					"(an ID may be in only one of the two). The values are never stored in plan or state and are masked in the build's output; " +
+					"a change of them alone rebuilds nothing: change `secret_values_wo_version` to rebuild. Needs Terraform 1.11 or OpenTofu 1.11 or later.",
+				Validators: []validator.Map{mapKeysValidator{"secret ID", validSecretID}},
+			},
+			"secret_values_wo_version": schema.StringAttribute{
+				Optional: true,
+				Description: "Any string (or number) that stands for the values of `secret_values_wo`: a change rebuilds the image, " +
+					"as the values themselves cannot be compared.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"args": stringListAttribute("Build args, as `--build-arg`: `KEY=VALUE`, or `KEY` to take the value from Terraform's environment.",
 				buildArgValidator()),
-			"cache_from": stringListAttribute("Images to use as cache sources, as `--cache-from`. A registry image needs inline cache metadata "+
-				"(build it with the arg `BUILDKIT_INLINE_CACHE=1`). With a `builder`, also `type=registry,ref=...` or `type=local,src=DIR`.", cacheFromValidator()),
+			"cache_from": stringListAttribute("Cache sources, as `--cache-from`: an image reference, or `type=registry,ref=IMAGE`. A registry image "+
+				"needs inline cache metadata (build it with the arg `BUILDKIT_INLINE_CACHE=1`). Other types (`type=local,src=DIR`, `gha`, `s3`) "+
+				"need a BuildKit builder; the Docker engine's builder refuses them at plan.", cacheFromValidator()),
 			"extra_tags": stringListAttribute("More references to tag the image with, exactly as written (as `--tag`; never moved into the cluster's registry). "+
 				"Those that name a registry (`ghcr.io/acme/api:v1`, `localhost:5000/api:dev`) are pushed with `status.ref` when the cluster needs a push. "+
 				"Removed from the engine on destroy while they still name this resource's image.", taggedRefValidator()),
@@ -117,14 +189,12 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 	return s
 }
 
-func taggedOrRepoValidator() validator.String {
-	return stringCheck{"image reference", func(s string) error {
-		_, err := reference.ParseNormalizedNamed(s)
-		if err != nil {
-			return fmt.Errorf("%q is not a valid image reference: %w; write e.g. registry.example.com/team/app:cache", s, err)
-		}
-		return nil
-	}}
+// validSecretID checks an ID of secret_values_wo, as RUN --mount names it.
+func validSecretID(id string) error {
+	if id == "" || strings.ContainsAny(id, ",= \t\n") {
+		return fmt.Errorf("%q is not a secret ID; write a name without spaces, commas or \"=\", e.g. npm_token, and mount it with RUN --mount=type=secret,id=npm_token", id)
+	}
+	return nil
 }
 
 // checkPlan checks the context, the Dockerfile and the secrets' sources,
@@ -132,6 +202,7 @@ func taggedOrRepoValidator() validator.String {
 func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.Diagnostics) {
 	m := model.(*dockerImageModel)
 	checkSecretSources(ctx, m.Secrets, diags)
+	checkSurface(ctx, m, diags)
 	if m.Context.IsUnknown() {
 		return
 	}
@@ -147,7 +218,7 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 			fmt.Sprintf("%s is a file. Write the directory that holds the files the Dockerfile copies.", dir))
 		return
 	}
-	if m.DockerfileContents.IsNull() {
+	if m.DockerfileContents.IsNull() && m.Dockerfile.IsNull() {
 		dockerfile := filepath.Join(dir, "Dockerfile")
 		if _, err := os.Stat(dockerfile); err != nil {
 			diags.AddAttributeError(path.Root("dockerfile_contents"), "No Dockerfile",
@@ -187,12 +258,12 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
-		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !builderInputsKnown(m) {
+		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) {
 		return nil, nil
 	}
 	in := buildInputs{}
 	in.addString("ref", m.Ref, "")
-	in.addList(ctx, "cache_from", m.CacheFrom)
+	in.add("cache_from", canonicalCacheFrom(listStrings(ctx, m.CacheFrom)))
 	in.addList(ctx, "extra_tags", m.ExtraTags)
 	in.addString("network", m.Network, "")
 	in.addString("platform", m.Platform, "")
@@ -206,9 +277,13 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	in.addCluster(cluster)
 	addBuilderInputs(ctx, in, m)
 
+	if !m.addSurfaceInputs(ctx, data, in, &diags) {
+		return nil, diags
+	}
+
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err == nil {
-		in["context files"], err = data.digester.Digest(ctx, contextDir)
+		in["context files"], err = data.digesterFor(ctx).DigestWithIgnoreFile(ctx, contextDir, m.contextIgnoreFile(contextDir))
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("context"), "Cannot read the build context", err.Error())
@@ -216,9 +291,13 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	}
 	dockerfile := m.DockerfileContents.ValueString()
 	if m.DockerfileContents.IsNull() {
-		raw, err := os.ReadFile(filepath.Join(contextDir, "Dockerfile"))
+		dockerfilePath, attr := filepath.Join(contextDir, "Dockerfile"), "dockerfile_contents"
+		if !m.Dockerfile.IsNull() {
+			dockerfilePath, attr = m.Dockerfile.ValueString(), "dockerfile"
+		}
+		raw, err := os.ReadFile(dockerfilePath)
 		if err != nil {
-			diags.AddAttributeError(path.Root("dockerfile_contents"), "Cannot read the Dockerfile", err.Error())
+			diags.AddAttributeError(path.Root(attr), "Cannot read the Dockerfile", err.Error())
 			return nil, diags
 		}
 		dockerfile = string(raw)
@@ -269,7 +348,7 @@ func refTagName(target buildTarget) ([]string, error) {
 	return []string{name}, nil
 }
 
-func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model, _ kindModel, target buildTarget) (imageBuilder, error) {
+func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model, config kindModel, target buildTarget) (imageBuilder, error) {
 	m := model.(*dockerImageModel)
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err != nil {
@@ -283,10 +362,17 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 	if platform == "" && target.cluster.Arch != "" {
 		platform = "linux/" + target.cluster.Arch
 	}
+	// A BuildKit builder takes every cache_from spec as written.
+	cacheFrom := listStrings(ctx, m.CacheFrom)
+	if m.Builder.IsNull() {
+		if cacheFrom, err = engineCacheFrom(cacheFrom); err != nil {
+			return nil, err
+		}
+	}
 	opts := dockerbuild.Options{
 		ContextDir: contextDir,
 		BuildArgs:  args,
-		CacheFrom:  listStrings(ctx, m.CacheFrom),
+		CacheFrom:  cacheFrom,
 		Network:    m.Network.ValueString(),
 		Platform:   platform,
 		Pull:       m.Pull.ValueBool(),
@@ -300,11 +386,14 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		contents := m.DockerfileContents.ValueString()
 		opts.DockerfileContents = &contents
 	}
+	if err := m.surfaceOptions(ctx, config.(*dockerImageModel), &opts); err != nil {
+		return nil, err
+	}
 	if !m.Builder.IsNull() {
 		return newBuildkitBuild(ctx, data, m, opts, target)
 	}
 	opts = withEngineCacheTo(ctx, m, opts)
-	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo)}, nil
+	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo), needs: engineNeeds(opts)}, nil
 }
 
 // engineBuild is a build by the Docker engine's BuildKit.
@@ -312,6 +401,8 @@ type engineBuild struct {
 	engine *engine.Engine
 	opts   dockerbuild.Options
 	name   string // the repository, for messages
+	// needs are the arguments set that not every engine can honour.
+	needs []engineFeature
 }
 
 func (b engineBuild) build(ctx context.Context) (builtImage, error) {
@@ -319,8 +410,11 @@ func (b engineBuild) build(ctx context.Context) (builtImage, error) {
 	if err != nil {
 		return builtImage{}, fmt.Errorf("cannot connect to the Docker engine: %w", err)
 	}
+	if err := checkEngineSupports(ctx, b.engine, b.needs); err != nil {
+		return builtImage{}, fmt.Errorf("building %s: %w", b.name, err)
+	}
 	tflog.Info(ctx, "building image", map[string]any{"ref": b.name, "context": b.opts.ContextDir})
-	result, err := dockerbuild.NewBuilder(client, b.engine.Host()).Build(ctx, b.opts)
+	result, err := dockerbuild.NewBuilder(client, b.engine.Describe()).Build(ctx, b.opts)
 	var built builtImage
 	if result != nil {
 		built.imageID = result.ImageID

@@ -9,7 +9,6 @@ import (
 
 	"github.com/distribution/reference"
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -148,6 +147,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if req.Plan.Raw.IsNull() || r.data == nil {
 		return
 	}
+	ctx = planning(ctx)
 	plan := r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	if resp.Diagnostics.HasError() {
@@ -187,16 +187,18 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		facts.imageMissing = ok && status.Waiting != nil && status.Waiting.Reason.ValueString() == reasonImageMissing
 	}
 
+	// One Set of the whole plan: each SetAttribute walks the whole value.
+	p := plan.common()
 	decision := decidePlan(facts)
 	if !decision.build {
-		r.keepResults(ctx, state.common(), cluster, known, resp)
+		r.keepResults(ctx, p, state.common(), cluster, known)
+		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 		return
 	}
-	for _, name := range []string{"id", "image_id", "repo_digest", "cluster_ref", "input_digest"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("status"),
-		types.ObjectUnknown(statusAttrTypes(ctx, r.kind.withStages())))...)
+	p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest =
+		types.StringUnknown(), types.StringUnknown(), types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
+	p.Status = types.ObjectUnknown(statusAttrTypes(ctx, r.kind.withStages()))
+	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	raw, _ := json.Marshal(decision.reason)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
 }
@@ -204,23 +206,19 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 // keepResults plans no build: the state's results stay, so that a change of
 // timeouts alone rebuilds nothing. cluster_ref follows host_from_cluster,
 // which does not change the image.
-func (r *imageResource) keepResults(ctx context.Context, state *imageModel, cluster Cluster, known bool, resp *resource.ModifyPlanResponse) {
-	kept := map[string]attr.Value{
-		"id": state.ID, "status": state.Status, "image_id": state.ImageID,
-		"repo_digest": state.RepoDigest, "input_digest": state.InputDigest, "cluster_ref": state.ClusterRef,
-	}
+func (r *imageResource) keepResults(ctx context.Context, plan, state *imageModel, cluster Cluster, known bool) {
+	plan.ID, plan.Status, plan.ImageID = state.ID, state.Status, state.ImageID
+	plan.RepoDigest, plan.InputDigest, plan.ClusterRef = state.RepoDigest, state.InputDigest, state.ClusterRef
 	if status, ok, _ := fromStatusObject(ctx, state.Status, r.kind.withStages()); ok && !status.Ref.IsNull() {
-		kept["cluster_ref"] = types.StringUnknown()
+		plan.ClusterRef = types.StringUnknown()
 		if known && !cluster.FromClusterUnknown {
-			kept["cluster_ref"] = cluster.refFromCluster(status.Ref.ValueString())
+			plan.ClusterRef = cluster.refFromCluster(status.Ref.ValueString())
 		}
-	}
-	for name, v := range kept {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
 	}
 }
 
 func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
+	r.data.walks.applied.Store(true)
 	plan, config := r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
@@ -256,6 +254,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 }
 
 func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.data.walks.applied.Store(true)
 	plan, state, config := r.kind.newModel(), r.kind.newModel(), r.kind.newModel()
 	resp.Diagnostics.Append(req.Plan.Get(ctx, plan)...)
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
@@ -311,6 +310,7 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	if r.data == nil {
 		return
 	}
+	r.data.walks.read.Store(true)
 	state := r.kind.newModel()
 	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
 	if resp.Diagnostics.HasError() {
@@ -367,6 +367,7 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 	if resp.Diagnostics.HasError() || r.data == nil {
 		return
 	}
+	r.data.walks.applied.Store(true)
 	removeTags(ctx, r.data.engine, r.ownedTags(ctx, state, req.Private, &resp.Diagnostics), nil, &resp.Diagnostics, true)
 }
 

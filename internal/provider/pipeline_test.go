@@ -382,3 +382,72 @@ func buildProviderAt(t *testing.T, commit string) string {
 	}
 	return bin
 }
+
+// Two images on one context with a generator between them in one apply. The
+// plan walk shares one walk of the context between the two images; the
+// apply walk must not: image a re-plans (and turns out unchanged) before the
+// generator writes, image b re-plans after it and must see what it wrote.
+func TestAccPipeline_generatorBetweenImagesOfOneContext(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{"app.txt": "app\n", "gen.txt": "generation 0\n"})
+	config := func(generation string) string {
+		return fmt.Sprintf(`
+resource "terraform_data" "pre" {
+  triggers_replace = %[1]q
+  input            = "same"
+}
+
+resource "imagebuild_docker_image" "a" {
+  ref                 = "%[2]s-a"
+  context             = %[3]q
+  dockerfile_contents = "FROM %[4]s\nCOPY app.txt /app.txt\n"
+  triggers            = { pre = terraform_data.pre.output }
+}
+
+resource "terraform_data" "gen" {
+  triggers_replace = %[1]q
+  input            = "same"
+  depends_on       = [imagebuild_docker_image.a]
+  provisioner "local-exec" {
+    command = "printf '%%s\\n' '%[1]s' > '%[3]s/gen.txt'"
+  }
+}
+
+resource "imagebuild_docker_image" "b" {
+  ref                 = "%[2]s-b"
+  context             = %[3]q
+  dockerfile_contents = "FROM %[4]s\nCOPY gen.txt /gen.txt\n"
+  triggers            = { gen = terraform_data.gen.output }
+}
+`, generation, uniqueRepo(t), ctxDir, env.BaseImage)
+	}
+	const a, b = "imagebuild_docker_image.a", "imagebuild_docker_image.b"
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				// a was built before the generator wrote: it is behind.
+				Config:             config("generation 1"),
+				Check:              checkRun(b, "generation 1", "cat", "/gen.txt"),
+				ExpectNonEmptyPlan: true,
+			},
+			{Config: config("generation 1")},
+			{
+				Config: config("generation 2"),
+				Check:  checkRun(b, "generation 2", "cat", "/gen.txt"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(a, plancheck.ResourceActionUpdate),
+						plancheck.ExpectResourceAction(b, plancheck.ResourceActionUpdate),
+					},
+					// b recorded the digest of what it built; a is behind again.
+					PostApplyPostRefresh: []plancheck.PlanCheck{
+						plancheck.ExpectResourceAction(b, plancheck.ResourceActionNoop),
+						plancheck.ExpectResourceAction(a, plancheck.ResourceActionUpdate),
+					},
+				},
+				ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+}

@@ -91,6 +91,8 @@ type providerData struct {
 	credentials *registry.Credentials
 	digester    buildcontext.Digester
 	builders    builderSet
+	// walks shares context walks within the plan walk (see walkMemo).
+	walks *walkMemo
 	// engineUnknown: the engine's address is not known until apply.
 	engineUnknown bool
 	// clusterNamesUnknown: some cluster block's name is not known until apply.
@@ -154,7 +156,9 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			"host": schema.StringAttribute{
 				Optional: true,
 				Description: "Address of the Docker Engine: `unix:///path`, `tcp://host:port` or `ssh://user@host`. " +
-					"Defaults to `DOCKER_HOST`, else the local socket. The engine is contacted on first use, never at configure time.",
+					"Defaults to `DOCKER_HOST`, else the Docker CLI's current context (`DOCKER_CONTEXT`, then `currentContext` in the CLI's " +
+					"config file, read from `DOCKER_CONFIG` or `~/.docker`; its TLS material included), else the local socket. " +
+					"The engine is contacted on first use, never at configure time.",
 				Validators: []validator.String{stringvalidator.RegexMatches(hostPattern,
 					"must be a unix://, tcp://, npipe:// or ssh:// address, for example unix:///var/run/docker.sock or tcp://127.0.0.1:2376")},
 			},
@@ -243,6 +247,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		}),
 		clusters:      map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
 		digester:      buildcontext.Digester{CacheDir: digestCacheDir()},
+		walks:         newWalkMemo(),
 		engineUnknown: config.Host.IsUnknown() || config.CertPath.IsUnknown() || config.SSHOpts.IsUnknown(),
 	}
 	for i, c := range config.Clusters {

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/containerd/platforms"
-	"github.com/distribution/reference"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -36,7 +35,10 @@ func validatorCases(t testing.TB) []validatorCase {
 	return []validatorCase{
 		{"repository", repositoryValidator(), func(s string) bool { _, err := imageref.ParseRepository(s); return err == nil }},
 		{"tagged ref", taggedRefValidator(), func(s string) bool { _, err := imageref.ParseTagged(s); return err == nil }},
-		{"ref", taggedOrRepoValidator(), func(s string) bool { _, err := reference.ParseNormalizedNamed(s); return err == nil }},
+		{"cache source", cacheFromValidator(), func(s string) bool { _, err := dockerbuild.ParseCacheFrom(s); return err == nil }},
+		{"host entry", extraHostValidator(), func(s string) bool { _, err := dockerbuild.ParseExtraHost(s); return err == nil }},
+		{"size", shmSizeValidator(), func(s string) bool { _, err := dockerbuild.ParseShmSize(s); return err == nil }},
+		{"ulimit", ulimitValidator(), func(s string) bool { _, err := dockerbuild.ParseUlimit(s); return err == nil }},
 		{"build arg", buildArgValidator(), func(s string) bool { _, _, err := dockerbuild.ParseBuildArg(s); return err == nil }},
 		{"secret", secretValidator(), noErr(dockerbuild.ValidateSecretSyntax)},
 		{"ssh", sshValidator(), func(s string) bool { _, err := dockerbuild.ParseSSH([]string{s}); return err == nil }},
@@ -67,6 +69,7 @@ func FuzzValidators(f *testing.F) {
 		"myapp", "localhost:5000/a/b:tag", "a@sha256:" + "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"KEY=VALUE", "KEY", "=V", "A=B=C", "id=mysecret,src=/tmp/x", "env=FOO", "type=env,id=A", "default", "id=/a/b,/c",
 		"linux/arm64/v8", "amd64", "arm/v7", "host", "none", "bridge", "v1.2", "-bad", ".x", "", " ", "linux", "Default",
+		"type=registry,ref=r/app:cache", "type=local,src=/c", "db:10.0.0.5", "h:[fd00::5]", "h:host-gateway", "64m", "1g", "0", "nofile=1024:2048", "nproc=5",
 	} {
 		f.Add(seed)
 	}

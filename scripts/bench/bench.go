@@ -19,6 +19,10 @@ type bench struct {
 	cliContext  string
 	digestSpec  treeSpec
 	digestDir   string
+	// many is the many-image configuration, once applied, and the
+	// provider's peak RSS during that apply.
+	many             *terraformSide
+	manyApplyPeakKiB int64
 	// seenImages are the IDs of the images each side had before and after
 	// its builds: a build that gives one of them was cached, and all are
 	// removed at the end (a moved tag leaves the old image dangling).
@@ -81,10 +85,13 @@ func (b *bench) runScenarios() (report, error) {
 		}
 	}
 	pairScenarios := map[string]func() (pairResult, error){
-		scenarioPlanNoChange:   b.planNoChange,
-		scenarioApplyOneFile:   b.applyOneFile,
-		scenarioApplyCold:      b.applyCold,
-		scenarioBuilderOneFile: b.builderOneFile,
+		scenarioPlanNoChange:    b.planNoChange,
+		scenarioPlanFloor:       b.planFloor,
+		scenarioPlanMany:        b.planMany,
+		scenarioPlanManyOneFile: b.planManyOneFile,
+		scenarioApplyOneFile:    b.applyOneFile,
+		scenarioApplyCold:       b.applyCold,
+		scenarioBuilderOneFile:  b.builderOneFile,
 	}
 	for _, name := range scenarioNames() {
 		if !b.cfg.wants(name) {
@@ -108,6 +115,7 @@ func (b *bench) runScenarios() (report, error) {
 		}
 		rep.pairs[name] = result
 	}
+	rep.manyApplyPeakKiB = b.manyApplyPeakKiB
 	return rep, nil
 }
 
@@ -152,6 +160,9 @@ func (b *bench) cleanUp() error {
 	}
 	fmt.Println("\ncleaning up built images (-keep keeps them)")
 	err := b.tf.destroy()
+	if b.many != nil {
+		err = errors.Join(err, b.many.destroy())
+	}
 	for _, repo := range []string{terraformRepo, cliRepo} {
 		err = errors.Join(err, b.docker.removeRepo(repo))
 	}

@@ -19,7 +19,8 @@ const (
 
 // scenarioNames are all scenarios, in the order they run.
 func scenarioNames() []string {
-	return []string{scenarioPlanNoChange, scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
+	return []string{scenarioPlanNoChange, scenarioPlanFloor, scenarioPlanMany, scenarioPlanManyOneFile,
+		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
 }
 
 type config struct {

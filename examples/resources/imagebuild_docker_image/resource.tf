@@ -94,3 +94,49 @@ resource "imagebuild_docker_image" "base" {
   pull     = true
   triggers = { week = time_rotating.weekly.id }
 }
+
+# The build flags of `docker buildx build`: a Dockerfile outside the context
+# (with build/api.Dockerfile.dockerignore beside it, used instead of the
+# context's .dockerignore), labels, /etc/hosts entries, a larger /dev/shm,
+# ulimits, and named contexts for COPY --from=assets and FROM base.
+# shm_size, ulimits and build_contexts need Docker 23.0 or later.
+resource "imagebuild_docker_image" "api_full" {
+  ref        = "registry.example.com/team/api"
+  context    = "${path.module}/api"
+  dockerfile = "${path.module}/build/api.Dockerfile"
+
+  labels = {
+    "org.opencontainers.image.source"   = "https://github.com/team/api"
+    "org.opencontainers.image.revision" = var.git_sha
+  }
+  add_hosts = ["packages.internal:10.0.0.5"]
+  shm_size  = "256m"
+  ulimits   = ["nofile=65536:65536"]
+
+  build_contexts = {
+    assets = "${path.module}/frontend/dist"  # COPY --from=assets / /srv/static/
+    base   = "docker-image://debian:12-slim" # FROM base
+  }
+
+  # An image that holds inline cache metadata (built with BUILDKIT_INLINE_CACHE=1).
+  cache_from = ["type=registry,ref=registry.example.com/team/api:cache"]
+
+  # Every step afresh whenever the image is rebuilt (inputs changed).
+  no_cache = true
+}
+
+# Write-only secrets (Terraform 1.11+, OpenTofu 1.11+): the value comes from a
+# secrets manager and never reaches plan, state, logs or the image. The build
+# reads it with RUN --mount=type=secret,id=npm_token. Bump the version to
+# rebuild with a new value.
+ephemeral "aws_secretsmanager_secret_version" "npm" {
+  secret_id = "ci/npm-token"
+}
+
+resource "imagebuild_docker_image" "web_deps" {
+  ref     = "registry.example.com/team/web"
+  context = "${path.module}/web"
+
+  secret_values_wo         = { npm_token = ephemeral.aws_secretsmanager_secret_version.npm.secret_string }
+  secret_values_wo_version = "2026-12" # change it when the token rotates
+}
