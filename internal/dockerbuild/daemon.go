@@ -145,7 +145,9 @@ type Redactor struct {
 }
 
 // NewRedactor reads the values of opts' secrets.
-func NewRedactor(opts Options) Redactor { return Redactor{r: secretRedactor(opts.Secrets, opts.SecretValues)} }
+func NewRedactor(opts Options) Redactor {
+	return Redactor{r: secretRedactor(opts.Secrets, opts.SecretValues)}
+}
 
 // Line masks one line.
 func (r Redactor) Line(line string) string {
