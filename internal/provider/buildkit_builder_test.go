@@ -572,3 +572,39 @@ resource "imagebuild_docker_image" "test" {
 		t.Errorf("the RUN step still runs on the daemon after the cancel: pids %s", out)
 	}
 }
+
+// TestAccBuilder_buildSurface: the engine path's build arguments work on a
+// daemon too: a Dockerfile outside the context, a named local context,
+// labels, add_hosts and a write-only-free secret spec.
+func TestAccBuilder_buildSurface(t *testing.T) {
+	env := requireBuildKit(t)
+	ctxDir := writeFiles(t, map[string]string{"app.txt": "app\n"})
+	extra := writeFiles(t, map[string]string{"extra.txt": "extra\n"})
+	dockerfile := filepath.Join(writeFiles(t, map[string]string{
+		"build.Dockerfile": fmt.Sprintf("FROM %s\nCOPY app.txt /app.txt\nCOPY --from=assets extra.txt /extra.txt\n"+
+			"RUN grep -q 'db.internal' /etc/hosts && cat /app.txt /extra.txt > /both.txt\n", env.RegistryBaseImage),
+	}), "build.Dockerfile")
+	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.b)) +
+		fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref            = %q
+  context        = %q
+  dockerfile     = %q
+  build_contexts = { assets = %q }
+  labels         = { "org.example.built-by" = "buildkitd" }
+  add_hosts      = ["db.internal:10.0.0.5"]
+  cluster        = "reg"
+  builder        = "one"
+}`, uniqueRepo(t), ctxDir, dockerfile, extra)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkIndexInRegistry(testImage),
+				checkPullAndRun(t, testImage, "app\nextra", "cat", "/both.txt"),
+				checkInspect(testImage, `{{index .Config.Labels "org.example.built-by"}}`, "buildkitd"),
+			),
+		}},
+	})
+}
