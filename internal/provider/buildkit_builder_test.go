@@ -608,3 +608,55 @@ resource "imagebuild_docker_image" "test" {
 		}},
 	})
 }
+
+// TestAccBuilder_registryAuth: the daemon pulls FROM and pushes with the
+// credentials of registry_auth, served from this machine by the session,
+// and the tf- tag is made with the same credentials.
+func TestAccBuilder_registryAuth(t *testing.T) {
+	env := requireBuildKit(t)
+	reg := requireTLSRegistry(t)
+	reg.host = requireEnvVars(t, "IMAGEBUILD_TEST_AUTH_REGISTRY")[0]
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s/imagebuild-test/busybox:latest\nRUN echo %d > /stamp\n", reg.host, time.Now().UnixNano()),
+	})
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  host = %q
+  builder {
+    name     = "one"
+    buildkit = [%q]
+  }
+  registry_auth {
+    address  = %q
+    username = %q
+    password = %q
+  }
+  cluster {
+    name = "auth"
+    registry {
+      host = %q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "auth"
+  builder = "one"
+}`, noEngine(t), env.a, reg.host, reg.user, reg.password, reg.host, uniqueRepo(t), ctxDir)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(reg.host)+`/.*:tf-[0-9a-f]{16}$`)),
+					checkImageIDIsDigest(testImage),
+				),
+			},
+			// The refresh asks the registry with the same credentials.
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
+}
