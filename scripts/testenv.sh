@@ -24,7 +24,11 @@
 #   IMAGEBUILD_TEST_SSH_HOST               ssh://USER@127.0.0.1:PORT, an sshd of our own whose user
 #   IMAGEBUILD_TEST_SSH_KEY                can run `docker`, and the private key it accepts (host key
 #                                          not in known_hosts: pass -o StrictHostKeyChecking=no)
+#   IMAGEBUILD_TEST_BUILDKIT_*             BuildKit daemons, see scripts/buildkitd.sh
 #   TF_ACC_TERRAFORM_PATH, PATH            the Terraform CLI (its dir first on PATH)
+#   DOCKER_HOST                            the cell's engine, when IMAGEBUILD_TEST_ENGINE names one
+#   TF_ACC_PROVIDER_HOST,                  the provider's registry address in OpenTofu
+#   TF_ACC_PROVIDER_NAMESPACE              (IMAGEBUILD_TEST_CLIENT=tofu only)
 #
 # Every step is idempotent and cheap when already done. Settings:
 #   IMAGEBUILD_TEST_STATE              state dir (logs, registry data, TLS keys, password);
@@ -33,6 +37,12 @@
 #   IMAGEBUILD_TEST_TLS_REGISTRY_PORT  TLS registry port; default 5056
 #   IMAGEBUILD_TEST_AUTH_REGISTRY_PORT auth registry port; default 5057
 #   IMAGEBUILD_TEST_SSH_PORT           sshd port; default 2222
+#   IMAGEBUILD_TEST_ENGINE             the test-matrix cell's engine (scripts/engine.sh): default
+#                                      (DOCKER_HOST or the local socket), docker29-containerd,
+#                                      docker29-overlay2
+#   IMAGEBUILD_TEST_CLIENT             the CLI the tests drive: default (terraform on PATH, else
+#                                      Terraform 1.5.7 built once), terraform-1.5.7, tofu
+#                                      (OpenTofu 1.12.6), each built once by scripts/tool-path.sh
 #
 # The work runs in a child bash with `set -euo pipefail`, which prints the
 # exports for the sourcing shell to eval. A function body would not do: errexit
@@ -47,12 +57,24 @@ _testenv_setup() {
   local aport="${IMAGEBUILD_TEST_AUTH_REGISTRY_PORT:-5057}"
   local sport="${IMAGEBUILD_TEST_SSH_PORT:-2222}"
   local base=imagebuild-test/busybox:latest
+  local engine="${IMAGEBUILD_TEST_ENGINE:-default}" client="${IMAGEBUILD_TEST_CLIENT:-default}"
   local here i st sudo=
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   mkdir -p "$state"
   say() { echo "testenv: $*" >&2; }
   die() { echo "testenv: ERROR: $*" >&2; exit 1; }
   [ "$(id -u)" = 0 ] || sudo=sudo
+  case "$client" in
+    default | terraform-1.5.7 | tofu) ;;
+    *) die "unknown IMAGEBUILD_TEST_CLIENT '$client' (default, terraform-1.5.7, tofu)" ;;
+  esac
+
+  # A matrix cell's engine: started (or found running) by engine.sh. Its
+  # DOCKER_HOST also keeps the "start dockerd" step below from firing.
+  if [ "$engine" != default ]; then
+    DOCKER_HOST=$("$here/engine.sh" "$engine") || die "could not start the engine of cell $engine"
+    export DOCKER_HOST
+  fi
 
   # Debian packages. Try without `apt-get update` first: it is slow and other
   # configured repositories may be unreachable (so its failure is tolerated).
@@ -360,15 +382,37 @@ EOF
     say "sshd: started on 127.0.0.1:$sport (log: $state/sshd.log)"
   fi
 
-  # Terraform CLI (from PATH, or built once and cached).
-  local tf
-  tf=$("$here/terraform-path.sh") || die "no Terraform CLI (see scripts/terraform-path.sh)"
+  # BuildKit daemons for the builder tests; they pull from the loopback registries.
+  local buildkit
+  buildkit=$("$here/buildkitd.sh" start "$state" "$reg" "$areg") || die "no BuildKit daemons (see scripts/buildkitd.sh)"
+
+  # Terraform CLI (from PATH, or built once and cached), or the cell's client.
+  local tf extra=()
+  case "$client" in
+    default) tf=$("$here/terraform-path.sh") || die "no Terraform CLI (see scripts/terraform-path.sh)" ;;
+    terraform-1.5.7) tf=$("$here/tool-path.sh" terraform-1.5.7) || die "could not build Terraform 1.5.7" ;;
+    tofu)
+      tf=$("$here/tool-path.sh" tofu-1.12.6) || die "could not build OpenTofu 1.12.6"
+      # terraform-plugin-testing registers the provider under
+      # HOST/NAMESPACE/imagebuild; the tests' configs name it without a
+      # source, which OpenTofu reads as registry.opentofu.org/hashicorp/imagebuild.
+      extra=(TF_ACC_PROVIDER_HOST registry.opentofu.org TF_ACC_PROVIDER_NAMESPACE hashicorp) ;;
+  esac
   say "terraform: $tf ($("$tf" version -json 2>/dev/null | sed -n 's/.*"terraform_version": *"\([^"]*\)".*/\1/p'))"
+  [ "$engine" = default ] || extra+=(DOCKER_HOST "$DOCKER_HOST")
+  # A TF_CLI_CONFIG_FILE naming no file makes every command warn, and
+  # OpenTofu prints that warning on stdout, where terraform-exec then fails
+  # to parse `tofu version`. Empty is the same as unset (~/.terraformrc, if any).
+  if [ -n "${TF_CLI_CONFIG_FILE:-}" ] && [ ! -f "$TF_CLI_CONFIG_FILE" ]; then
+    say "terraform: ignoring TF_CLI_CONFIG_FILE=$TF_CLI_CONFIG_FILE, which does not exist"
+    extra+=(TF_CLI_CONFIG_FILE "")
+  fi
 
   # Put its dir first on PATH unless it already is the terraform PATH finds
   # (no reordering of other tools then).
   local path="$PATH"
   [ "$(command -v terraform || true)" = "$tf" ] || path="${tf%/*}:$PATH"
+  echo "$buildkit"
   printf 'export %s=%q\n' \
     IMAGEBUILD_TEST_STATE "$state" \
     IMAGEBUILD_TEST_BASE_IMAGE "$base" \
@@ -382,7 +426,8 @@ EOF
     IMAGEBUILD_TEST_SSH_HOST "ssh://$user@127.0.0.1:$sport" \
     IMAGEBUILD_TEST_SSH_KEY "$ssh/id_ed25519" \
     TF_ACC_TERRAFORM_PATH "$tf" \
-    PATH "$path"
+    PATH "$path" \
+    "${extra[@]}"
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

@@ -28,7 +28,6 @@ import (
 	"github.com/moby/buildkit/session"
 	"github.com/moby/buildkit/session/auth/authprovider"
 	"github.com/moby/buildkit/session/filesync"
-	"github.com/tonistiigi/fsutil"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 )
@@ -310,83 +309,20 @@ func buildError(trace *traceRecorder, streamErr *jsonmessage.JSONError) error {
 // newSession prepares a BuildKit session with everything the build may ask
 // for. cleanup removes what it wrote to disk.
 func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Session, func(), error) {
-	cleanup := func() {}
-	// The context is filtered by .dockerignore (or <Dockerfile>.dockerignore)
-	// here with the same rules as the plan-time digest; the Dockerfile is
-	// read from its unfiltered directory, as the Docker CLI does, even if
-	// .dockerignore names it.
-	dockerfileDir := opts.ContextDir
-	if p := dockerfilePathOf(opts); p != "" {
-		dockerfileDir = filepath.Dir(p)
-	}
-	contextFS, err := buildcontext.FSWithIgnoreFile(opts.ContextDir, ContextIgnoreFile(opts))
+	parts, err := NewSessionParts(opts)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("build context %s: %w", opts.ContextDir, err)
+		return nil, func() {}, err
 	}
-	dockerfileFS, err := fsutil.NewFS(dockerfileDir)
+	sess, err := session.NewSession(ctx, parts.SharedKey)
 	if err != nil {
-		return nil, cleanup, fmt.Errorf("Dockerfile directory %s: %w", dockerfileDir, err)
-	}
-	if opts.DockerfileContents != nil {
-		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
-		if err != nil {
-			return nil, cleanup, err
-		}
-		cleanup = func() { os.RemoveAll(dir) }
-		if err := os.WriteFile(filepath.Join(dir, dockerfileName), []byte(*opts.DockerfileContents), 0o600); err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		if dockerfileFS, err = fsutil.NewFS(dir); err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-	}
-
-	sources := filesync.StaticDirSource{
-		contextSource:    contextFS,
-		dockerfileSource: dockerfileFS,
-	}
-	for name, dir := range localNamedContexts(opts) {
-		fsys, err := buildcontext.FS(dir)
-		if err != nil {
-			cleanup()
-			return nil, func() {}, fmt.Errorf("build context %q (%s): %w", name, dir, err)
-		}
-		sources[namedContextSource(opts, name)] = fsys
-	}
-	attachables := []session.Attachable{
-		filesync.NewFSSyncProvider(sources),
-		authprovider.NewDockerAuthProvider(authprovider.DockerAuthProviderConfig{
-			AuthConfigProvider: authOrDefault(opts.Auth),
-		}),
-	}
-	if len(opts.Secrets) > 0 || len(opts.SecretValues) > 0 {
-		secrets, err := secretsWithValues(opts.Secrets, opts.SecretValues)
-		if err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		attachables = append(attachables, secrets)
-	}
-	if len(opts.SSH) > 0 {
-		ssh, err := SSHProvider(opts.SSH)
-		if err != nil {
-			cleanup()
-			return nil, func() {}, err
-		}
-		attachables = append(attachables, ssh)
-	}
-
-	sess, err := session.NewSession(ctx, sharedKey(opts.ContextDir))
-	if err != nil {
-		cleanup()
+		parts.Cleanup()
 		return nil, func() {}, fmt.Errorf("creating a BuildKit session: %w", err)
 	}
-	for _, a := range attachables {
+	sess.Allow(filesync.NewFSSyncProvider(filesync.StaticDirSource(parts.Mounts)))
+	for _, a := range parts.Attachables {
 		sess.Allow(a)
 	}
-	return sess, cleanup, nil
+	return sess, parts.Cleanup, nil
 }
 
 // ContextIgnoreFile is the ignore file that filters the context of a build

@@ -93,6 +93,29 @@ func TestAccBadInput(t *testing.T) {
 		{name: "cache_from registry without ref", resource: docker(`  cache_from = ["type=registry"]`), wantErr: `has no ref; write type=registry,ref=IMAGE`, wantPath: `cache_from\s*=`},
 		{name: "cache_from unknown type", resource: docker(`  cache_from = ["type=ftp,ref=x"]`), wantErr: `unknown cache type "ftp"; write`, wantPath: `cache_from\s*=`},
 		{name: "empty secret_values_wo_version", resource: docker(`  secret_values_wo_version = ""`), wantErr: `at least 1`, wantPath: `secret_values_wo_version\s*=`},
+		// builders
+		{name: "unknown builder", resource: docker(`  builder = "nope"`), wantErr: `(?s)No provider builder block is named "nope".*Add`, wantPath: `builder\s*=`},
+		{name: "builder with neither push nor load", provider: builderBlockHCL, resource: docker(`  builder = "b"`), wantErr: `(?s)neither pushed.*set load = true.*registry`, wantPath: `builder\s*=`},
+		{name: "builder with base-image cluster", provider: builderBlockHCL + "\n  cluster {\n    name = \"r\"\n    registry {\n      host = \"127.0.0.1:5055\"\n    }\n  }", resource: docker("  builder = \"b\"\n  cluster = \"r\"\n  cluster_needs = \"base-image\""), wantErr: `(?s)cluster_needs is "base-image".*load = true`, wantPath: `builder\s*=`},
+		{name: "empty builder", resource: docker(`  builder = ""`), wantErr: `at least 1`, wantPath: `builder\s*=`},
+		{name: "platforms without builder", resource: docker(`  platforms = ["linux/amd64", "linux/arm64"]`), wantErr: `(?s)manifest list.*set builder`, wantPath: `platforms\s*=`},
+		{name: "platforms bad value", resource: docker(`  platforms = ["linux/amd46"]`), wantErr: `(?s)not a platform.*os/arch`, wantPath: `platforms\s*=`},
+		{name: "platforms with platform", resource: docker("  platform = \"linux/amd64\"\n  platforms = [\"linux/arm64\"]"), wantErr: `(?s)cannot be specified when`, wantPath: `platforms\s*=`},
+		{name: "platforms duplicate", resource: docker(`  platforms = ["linux/amd64", "linux/amd64"]`), wantErr: `(?s)listed twice.*list each platform once`, wantPath: `platforms\s*=`},
+		{name: "platforms empty", resource: docker(`  platforms = []`), wantErr: `at least 1`, wantPath: `platforms\s*=`},
+		{name: "load without builder", resource: docker(`  load = true`), wantErr: `(?s)always in the engine.*set builder`, wantPath: `load\s*=`},
+		{name: "load with two platforms", provider: builderBlockHCL, resource: docker("  builder = \"b\"\n  load = true\n  platforms = [\"linux/amd64\", \"linux/386\"]"), wantErr: `(?s)cannot load a manifest list.*give one platform`, wantPath: `load\s*=`},
+		{name: "cache_to bad type", resource: docker(`  cache_to = ["type=s3,bucket=x"]`), wantErr: `(?s)not supported.*write type=registry`, wantPath: `cache_to\s*=`},
+		{name: "cache_to local without dest", resource: docker(`  cache_to = ["type=local"]`), wantErr: `(?s)needs dest=.*write`, wantPath: `cache_to\s*=`},
+		{name: "cache_to a bare ref", resource: docker(`  cache_to = ["registry.example.com/app:cache"]`), wantErr: `(?s)no type.*write type=registry,ref=`, wantPath: `cache_to\s*=`},
+		{name: "cache_to registry without builder", resource: docker(`  cache_to = ["type=registry,ref=registry.example.com/app:cache"]`), wantErr: `(?s)only export inline cache.*type=inline`, wantPath: `cache_to\s*=`},
+		{name: "cache_from local without src", provider: builderBlockHCL, resource: docker("  builder = \"b\"\n  load = true\n  cache_from = [\"type=local\"]"), wantErr: `(?s)needs src=.*write`, wantPath: `cache_from\s*=`},
+		{name: "attest_provenance bad", resource: docker(`  attest_provenance = "full"`), wantErr: `(?s)not a provenance mode.*"min" or "max"`, wantPath: `attest_provenance\s*=`},
+		{name: "attest_provenance without builder", resource: docker(`  attest_provenance = "min"`), wantErr: `(?s)no attestations.*set builder`, wantPath: `attest_provenance\s*=`},
+		{name: "provider builder bad address", provider: "builder {\n    name = \"b\"\n    buildkit = [\"http://127.0.0.1:1234\"]\n  }", resource: docker(""), wantErr: `(?s)not a BuildKit address.*tcp://HOST:PORT`, wantPath: `buildkit\s*=`},
+		{name: "provider builder address without port", provider: "builder {\n    name = \"b\"\n    buildkit = [\"tcp://buildkitd\"]\n  }", resource: docker(""), wantErr: `(?s)needs a host and a port.*write`, wantPath: `buildkit\s*=`},
+		{name: "provider builder no addresses", provider: "builder {\n    name = \"b\"\n    buildkit = []\n  }", resource: docker(""), wantErr: `at least 1`, wantPath: `buildkit\s*=`},
+		{name: "provider duplicate builder", provider: builderBlockHCL + "\n  " + builderBlockHCL, resource: docker(""), wantErr: `(?s)already defined.*own name`, wantPath: `provider "imagebuild"`},
 		// imagebuild_cmd_image
 		{name: "cmd no args", resource: cmd(`  args = []`), wantErr: `(?s)at least 1`, wantPath: `args\s*=`},
 		{name: "cmd empty program", resource: cmd(`  args = [""]`), wantErr: `(?s)at least 1`, wantPath: `args\s*=`},
@@ -146,6 +169,9 @@ func TestAccBadInput(t *testing.T) {
 		}
 	})
 }
+
+// builderBlockHCL is a provider builder block named "b"; nothing listens there.
+const builderBlockHCL = "builder {\n    name = \"b\"\n    buildkit = [\"tcp://127.0.0.1:1\"]\n  }"
 
 type countedSocket struct {
 	path     string

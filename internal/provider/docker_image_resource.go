@@ -39,6 +39,11 @@ type dockerImageModel struct {
 	Secrets            types.List   `tfsdk:"secrets"`
 	SSHAgentConfigs    types.List   `tfsdk:"ssh_agent_configs"`
 	Target             types.String `tfsdk:"target"`
+	Builder            types.String `tfsdk:"builder"`
+	Load               types.Bool   `tfsdk:"load"`
+	Platforms          types.List   `tfsdk:"platforms"`
+	CacheTo            types.List   `tfsdk:"cache_to"`
+	AttestProvenance   types.String `tfsdk:"attest_provenance"`
 	// Arguments the seed lacks (issue 16).
 	Dockerfile            types.String `tfsdk:"dockerfile"`
 	Labels                types.Map    `tfsdk:"labels"`
@@ -56,7 +61,7 @@ func (dockerImageKind) withStages() bool    { return true }
 func (dockerImageKind) newModel() kindModel { return &dockerImageModel{} }
 
 func (dockerImageKind) schema(context.Context) schema.Schema {
-	return schema.Schema{
+	s := schema.Schema{
 		Description: "Builds an image with the Docker Engine's BuildKit during apply, and records its immutable reference " +
 			"in `status.ref`. The Terraform form of Tilt's DockerImage object. A change in any input (an argument, a file of the context " +
 			"after `.dockerignore`, the Dockerfile, `triggers`) rebuilds the image in place; nothing else does.",
@@ -175,9 +180,13 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			},
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`. "+
 				"A change in any of them rebuilds this image.", stringvalidator.LengthAtLeast(1)),
-			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`)."},
+			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`); for a `builder`'s pushed image, its manifest or index digest."},
 		},
 	}
+	for name, a := range builderAttributes() {
+		s.Attributes[name] = a
+	}
+	return s
 }
 
 // validSecretID checks an ID of secret_values_wo, as RUN --mount names it.
@@ -249,7 +258,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
-		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() {
+		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -266,6 +275,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	in.addList(ctx, "image_maps", m.ImageMaps)
 	in.addMap(ctx, "triggers", m.Triggers)
 	in.addCluster(cluster)
+	addBuilderInputs(ctx, in, m)
 
 	if !m.addSurfaceInputs(ctx, data, in, &diags) {
 		return nil, diags
@@ -352,9 +362,12 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 	if platform == "" && target.cluster.Arch != "" {
 		platform = "linux/" + target.cluster.Arch
 	}
-	cacheFrom, err := engineCacheFrom(listStrings(ctx, m.CacheFrom))
-	if err != nil {
-		return nil, err
+	// A BuildKit builder takes every cache_from spec as written.
+	cacheFrom := listStrings(ctx, m.CacheFrom)
+	if m.Builder.IsNull() {
+		if cacheFrom, err = engineCacheFrom(cacheFrom); err != nil {
+			return nil, err
+		}
 	}
 	opts := dockerbuild.Options{
 		ContextDir: contextDir,
@@ -376,6 +389,10 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 	if err := m.surfaceOptions(ctx, config.(*dockerImageModel), &opts); err != nil {
 		return nil, err
 	}
+	if !m.Builder.IsNull() {
+		return newBuildkitBuild(ctx, data, m, opts, target)
+	}
+	opts = withEngineCacheTo(ctx, m, opts)
 	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo), needs: engineNeeds(opts)}, nil
 }
 

@@ -61,7 +61,8 @@ func checkSurface(ctx context.Context, m *dockerImageModel, diags *diag.Diagnost
 			}
 		}
 	}
-	if !m.CacheFrom.IsNull() && !m.CacheFrom.IsUnknown() {
+	// A BuildKit builder imports every type; the engine only images.
+	if m.Builder.IsNull() && !m.CacheFrom.IsNull() && !m.CacheFrom.IsUnknown() {
 		for i, e := range m.CacheFrom.Elements() {
 			s, ok := e.(types.String)
 			if !ok || s.IsNull() || s.IsUnknown() {

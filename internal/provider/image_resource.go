@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/distribution/reference"
@@ -104,7 +105,20 @@ type builtImage struct {
 	// scratchTags are names the build made for itself, removed once the
 	// image has its own.
 	scratchTags []string
+	// idIsDigest: the image lives only in a registry (ref is by digest),
+	// and its image_id is that manifest or index digest.
+	idIsDigest bool
 }
+
+// providerChecker is a kind that checks at plan what depends on the
+// provider's blocks; registryOnlyKind one whose image may live only in a
+// registry, where Read then looks for it.
+type (
+	providerChecker interface {
+		checkProvider(ctx context.Context, data *providerData, m kindModel, cluster Cluster, known bool, diags *diag.Diagnostics)
+	}
+	registryOnlyKind interface{ registryOnly(m kindModel) bool }
+)
 
 type imageResource struct {
 	kind imageKind
@@ -141,6 +155,9 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	}
 	cluster, known := r.data.cluster(plan.common().Cluster, &resp.Diagnostics)
 	r.kind.checkPlan(ctx, plan, &resp.Diagnostics)
+	if k, ok := r.kind.(providerChecker); ok {
+		k.checkProvider(ctx, r.data, plan, cluster, known, &resp.Diagnostics)
+	}
 	if resp.Diagnostics.HasError() {
 		return
 	}
@@ -306,7 +323,13 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	ref := status.Ref.ValueString()
-	found, err := r.imageExists(ctx, state.common(), ref)
+	var found bool
+	var err error
+	if k, ok := r.kind.(registryOnlyKind); ok && k.registryOnly(state) {
+		found, err = registryImageExists(ctx, r.data, ref)
+	} else {
+		found, err = r.imageExists(ctx, state.common(), ref)
+	}
 	if err != nil {
 		resp.Diagnostics.AddWarning("Cannot check the built image",
 			fmt.Sprintf("%v\n\nThe state of %s is kept as it is; only a build needs the engine.", err, ref))
@@ -463,6 +486,9 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 	c.InputDigest = types.StringValue(inputs.digest())
 	c.RepoDigest = optionalString(repoDigest)
 	c.ImageID = optionalString(built.imageID)
+	if _, digest, ok := strings.Cut(repoDigest, "@"); ok && built.idIsDigest && err == nil {
+		c.ImageID = types.StringValue(digest)
+	}
 	c.ID = types.StringValue(statusRef)
 	c.ClusterRef = target.cluster.refFromCluster(statusRef)
 	if err != nil {

@@ -47,6 +47,7 @@ type providerModel struct {
 	SSHOpts      types.List          `tfsdk:"ssh_opts"`
 	RegistryAuth []registryAuthModel `tfsdk:"registry_auth"`
 	Clusters     []clusterModel      `tfsdk:"cluster"`
+	Builders     []builderModel      `tfsdk:"builder"`
 }
 
 type registryAuthModel struct {
@@ -89,6 +90,7 @@ type providerData struct {
 	clusters    map[string]Cluster
 	credentials *registry.Credentials
 	digester    buildcontext.Digester
+	builders    builderSet
 	// walks shares context walks within the plan walk (see walkMemo).
 	walks *walkMemo
 	// engineUnknown: the engine's address is not known until apply.
@@ -172,6 +174,7 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 			},
 		},
 		Blocks: map[string]schema.Block{
+			"builder": builderBlock(),
 			"registry_auth": schema.ListNestedBlock{
 				Description: "Credentials for a registry. They take precedence over the Docker config file and its credential helpers.",
 				NestedObject: schema.NestedBlockObject{
@@ -276,6 +279,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		})
 	}
 	data.credentials = registry.NewCredentials(credentials)
+	data.builders = configureBuilders(ctx, config.Builders, &resp.Diagnostics)
 
 	resp.ResourceData = data
 	resp.DataSourceData = data

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -164,14 +165,33 @@ func Push(ctx context.Context, e *engine.Engine, creds *Credentials, ref string)
 	if err != nil {
 		return nil, pushError(e, host, ref, err)
 	}
+	if digest == "" {
+		// Neither an aux message nor a status line named it: ask the
+		// registry, as `docker buildx imagetools inspect` would.
+		inspect, err := c.DistributionInspect(ctx, ref, auth)
+		if err != nil {
+			return nil, pushError(e, host, ref, fmt.Errorf("the engine finished the push without reporting a digest, and asking the registry for it failed: %w", e.Wrap(err)))
+		}
+		digest = inspect.Descriptor.Digest.String()
+	}
 	result.Digest = digest
 	result.Completed = time.Now()
 	return result, nil
 }
 
+// pushedDigestLine is the last status line of a push, from every engine:
+// "<tag>: digest: sha256:<hex> size: <bytes>".
+var pushedDigestLine = regexp.MustCompile(`(?:^|\s)digest: (sha256:[0-9a-f]{64}) size: [0-9]+$`)
+
+// readPushStream reads the engine's push progress to its end and returns
+// the pushed manifest's digest: from the aux message ({"Tag", "Digest",
+// "Size"}) when there is one (Docker 20.10-29 with graph drivers), else from
+// the status line that ends every push (Docker 29's containerd image store
+// sends no aux message); "" when neither is there. An error message in the
+// stream is the push's error.
 func readPushStream(body io.Reader) (string, error) {
 	dec := json.NewDecoder(body)
-	var digest string
+	var aux, status string
 	for {
 		var msg jsonmessage.JSONMessage
 		if err := dec.Decode(&msg); err != nil {
@@ -184,16 +204,19 @@ func readPushStream(body io.Reader) (string, error) {
 			return "", errors.New(msg.Error.Message)
 		}
 		if msg.Aux != nil {
-			var aux struct{ Digest string }
-			if json.Unmarshal(*msg.Aux, &aux) == nil && aux.Digest != "" {
-				digest = aux.Digest
+			var a struct{ Digest string }
+			if json.Unmarshal(*msg.Aux, &a) == nil && a.Digest != "" {
+				aux = a.Digest
 			}
 		}
+		if m := pushedDigestLine.FindStringSubmatch(msg.Status); m != nil {
+			status = m[1]
+		}
 	}
-	if digest == "" {
-		return "", errors.New("the engine finished the push without reporting a digest")
+	if aux != "" {
+		return aux, nil
 	}
-	return digest, nil
+	return status, nil
 }
 
 func pushError(e *engine.Engine, host, ref string, err error) error {

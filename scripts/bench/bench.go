@@ -91,6 +91,7 @@ func (b *bench) runScenarios() (report, error) {
 		scenarioPlanManyOneFile: b.planManyOneFile,
 		scenarioApplyOneFile:    b.applyOneFile,
 		scenarioApplyCold:       b.applyCold,
+		scenarioBuilderOneFile:  b.builderOneFile,
 	}
 	for _, name := range scenarioNames() {
 		if !b.cfg.wants(name) {

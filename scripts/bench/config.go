@@ -14,12 +14,13 @@ const (
 	scenarioApplyOneFile     = "apply-onefile"
 	scenarioApplyCold        = "apply-cold"
 	scenarioDigestThroughput = "digest-throughput"
+	scenarioBuilderOneFile   = "builder-onefile"
 )
 
 // scenarioNames are all scenarios, in the order they run.
 func scenarioNames() []string {
 	return []string{scenarioPlanNoChange, scenarioPlanFloor, scenarioPlanMany, scenarioPlanManyOneFile,
-		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput}
+		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
 }
 
 type config struct {
