@@ -39,7 +39,9 @@
 #   IMAGEBUILD_TEST_SSH_PORT           sshd port; default 2222
 #   IMAGEBUILD_TEST_ENGINE             the test-matrix cell's engine (scripts/engine.sh): default
 #                                      (DOCKER_HOST or the local socket), docker29-containerd,
-#                                      docker29-overlay2
+#                                      docker29-overlay2; a cell's defaults for the state dir
+#                                      and ports are its own: /tmp/imagebuild-testenv-CELL,
+#                                      ports +100 (docker29-containerd) or +200 (docker29-overlay2)
 #   IMAGEBUILD_TEST_CLIENT             the CLI the tests drive: default (terraform on PATH, else
 #                                      Terraform 1.5.7 built once), terraform-1.5.7, tofu
 #                                      (OpenTofu 1.12.6), each built once by scripts/tool-path.sh
@@ -51,13 +53,25 @@
 
 _testenv_setup() {
   set -euo pipefail
-  local state="${IMAGEBUILD_TEST_STATE:-/tmp/imagebuild-testenv}"
-  local port="${IMAGEBUILD_TEST_REGISTRY_PORT:-5055}"
-  local tport="${IMAGEBUILD_TEST_TLS_REGISTRY_PORT:-5056}"
-  local aport="${IMAGEBUILD_TEST_AUTH_REGISTRY_PORT:-5057}"
-  local sport="${IMAGEBUILD_TEST_SSH_PORT:-2222}"
+  local engine="${IMAGEBUILD_TEST_ENGINE:-default}"
+  # A matrix cell's engine gets registries, sshd and state of its own (ports
+  # +100, +200): each engine's base image is a different manifest (import
+  # time, store), and a cell re-pushing the shared registries' base tag would
+  # change the FROM of builds running meanwhile on the machine's engine.
+  local off=0 suffix=
+  case "$engine" in
+    default) ;;
+    docker29-containerd) off=100 suffix=-$engine ;;
+    docker29-overlay2) off=200 suffix=-$engine ;;
+    *) echo "testenv: ERROR: unknown IMAGEBUILD_TEST_ENGINE '$engine' (default, docker29-containerd, docker29-overlay2)" >&2; exit 1 ;;
+  esac
+  local state="${IMAGEBUILD_TEST_STATE:-/tmp/imagebuild-testenv$suffix}"
+  local port="${IMAGEBUILD_TEST_REGISTRY_PORT:-$((5055 + off))}"
+  local tport="${IMAGEBUILD_TEST_TLS_REGISTRY_PORT:-$((5056 + off))}"
+  local aport="${IMAGEBUILD_TEST_AUTH_REGISTRY_PORT:-$((5057 + off))}"
+  local sport="${IMAGEBUILD_TEST_SSH_PORT:-$((2222 + off))}"
   local base=imagebuild-test/busybox:latest
-  local engine="${IMAGEBUILD_TEST_ENGINE:-default}" client="${IMAGEBUILD_TEST_CLIENT:-default}"
+  local client="${IMAGEBUILD_TEST_CLIENT:-default}"
   local here i st sudo=
   here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
   mkdir -p "$state"
@@ -369,6 +383,8 @@ KbdInteractiveAuthentication no
 PermitRootLogin prohibit-password
 UsePAM no
 EOF
+    # A cell's sshd gives its sessions the cell's engine, for ssh:// hosts.
+    [ "$engine" = default ] || echo "SetEnv DOCKER_HOST=$DOCKER_HOST" >>"$ssh/sshd_config"
     $sudo mkdir -p /run/sshd
     # sshd daemonizes itself (and needs an absolute path to re-exec).
     /usr/sbin/sshd -f "$ssh/sshd_config" -E "$state/sshd.log" ||
