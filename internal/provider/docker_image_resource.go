@@ -165,7 +165,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Optional:    true,
 				Computed:    true,
 				Default:     booldefault.StaticBool(false),
-				Description: "Always pull a newer version of base images, as `--pull`.",
+				Description: "Always pull a newer version of base images, as `--pull`. (On the containerd image store of Docker 29, BuildKit resolves `FROM` tags in the registry even without it, as `docker build` does there.)",
 			},
 			"secrets": stringListAttribute("Secrets for `RUN --mount=type=secret`, as `--secret`: `id=NAME,src=PATH`, `id=NAME,env=VARIABLE` "+
 				"or `id=NAME` (the variable or file named NAME). Only the specs are stored, never the values; as with `docker build`, "+

@@ -456,13 +456,26 @@ resource "imagebuild_docker_image" "test" {
   pull    = %t
 }`, uniqueRepo(t), ctxDir, pull)
 	}
+	// On the containerd image store (Docker 29's default) BuildKit resolves
+	// a FROM tag in the registry even without pull, as `docker build` does
+	// there; the local image is only a fallback.
+	withoutPull := "local"
+	if containerdImageStore(t) {
+		withoutPull = "registry"
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: config(false), Check: checkRun(testImage, "local", "cat", "/seen.txt")},
+			{Config: config(false), Check: checkRun(testImage, withoutPull, "cat", "/seen.txt")},
 			{Config: config(true), Check: checkRun(testImage, "registry", "cat", "/seen.txt")},
 		},
 	})
+}
+
+// containerdImageStore says whether the engine keeps images in containerd
+// (Docker 29's default store) rather than in a graph driver.
+func containerdImageStore(t *testing.T) bool {
+	return strings.Contains(docker(t, "info", "--format", "{{json .DriverStatus}}"), "io.containerd.snapshotter")
 }
 
 // imageWithMarker builds ref locally from the base image with /marker.

@@ -378,7 +378,7 @@ resource "imagebuild_docker_image" "test" {
 		Steps: []resource.TestStep{
 			{
 				Config:      config(""),
-				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(reg.host) + `.*401 Unauthorized.*registry_auth`),
+				ExpectError: regexp.MustCompile(`(?s)` + regexp.QuoteMeta(reg.host) + `.*401\s+Unauthorized.*registry_auth`),
 			},
 			{
 				Config: config(fmt.Sprintf("registry_auth {\n    address  = %q\n    username = %q\n    password = %q\n  }", reg.host, reg.user, reg.password)),
