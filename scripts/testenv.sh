@@ -400,7 +400,9 @@ EOF
 
   # BuildKit daemons for the builder tests; they pull from the loopback registries.
   local buildkit
-  buildkit=$("$here/buildkitd.sh" start "$state" "$reg" "$areg") || die "no BuildKit daemons (see scripts/buildkitd.sh)"
+  # A cell's daemons trust its own registries, so they listen on its ports.
+  buildkit=$(IMAGEBUILD_TEST_BUILDKIT_PORT="${IMAGEBUILD_TEST_BUILDKIT_PORT:-$((5071 + off))}" \
+    "$here/buildkitd.sh" start "$state" "$reg" "$areg") || die "no BuildKit daemons (see scripts/buildkitd.sh)"
 
   # Terraform CLI (from PATH, or built once and cached), or the cell's client.
   local tf extra=()

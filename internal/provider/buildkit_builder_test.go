@@ -166,6 +166,15 @@ func buildctl(t *testing.T, env buildkitEnv, addr string, args ...string) {
 	}
 }
 
+// testEngineHost is the engine the tests' docker CLI talks to: the matrix
+// cell's (DOCKER_HOST) or the machine's.
+func testEngineHost() string {
+	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		return host
+	}
+	return "unix:///var/run/docker.sock"
+}
+
 func builderProvider(host, registryHost, builders string) string {
 	return fmt.Sprintf(`
 provider "imagebuild" {
@@ -354,7 +363,7 @@ resource "imagebuild_docker_image" "test" {
 				),
 			},
 			{
-				Config: builderProvider("unix:///var/run/docker.sock", env.Registry, builders) + fmt.Sprintf(`
+				Config: builderProvider(testEngineHost(), env.Registry, builders) + fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref     = %q
   context = %q

@@ -288,12 +288,13 @@ provider "imagebuild" {
 }
 
 resource "imagebuild_docker_image" "test" {
-  ref        = %[1]q
-  context    = %[2]q
-  args       = ["NOTE=upgrade"]
-  extra_tags = ["%[1]s:stable"]
-  cluster    = "dev"
-  triggers   = { release = "1" }
+  ref           = %[1]q
+  context       = %[2]q
+  args          = ["NOTE=upgrade"]
+  extra_tags    = ["%[1]s:stable"]
+  cluster       = "dev"
+  cluster_needs = "base-image" # the base commit cannot read Docker 29's containerd-store push
+  triggers      = { release = "1" }
 }
 
 resource "imagebuild_cmd_image" "test" {
