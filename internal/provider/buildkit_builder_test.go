@@ -243,12 +243,7 @@ resource "imagebuild_docker_image" "test" {
 			{Config: config, ConfigPlanChecks: expectNoChange()},
 			{
 				// Gone from the registry: rebuilt, still without an engine.
-				PreConfig: func() {
-					status, _, err := registryManifest(http.MethodDelete, repoDigest)
-					if err != nil || status != http.StatusAccepted {
-						t.Fatalf("deleting %s from the registry: %d %v", repoDigest, status, err)
-					}
-				},
+				PreConfig:        func() { deleteFromRegistry(t, repoDigest) },
 				Config:           config,
 				ConfigPlanChecks: expectInPlaceUpdate(testImage),
 				Check: resource.ComposeAggregateTestCheckFunc(

@@ -43,6 +43,16 @@ func registryManifest(method, ref string) (int, string, error) {
 	return resp.StatusCode, resp.Header.Get("Docker-Content-Digest"), nil
 }
 
+// deleteFromRegistry deletes the manifest that the digest ref names, as a
+// registry clean-up would: the image is then gone from the registry.
+func deleteFromRegistry(t *testing.T, digestRef string) {
+	t.Helper()
+	status, _, err := registryManifest(http.MethodDelete, digestRef)
+	if err != nil || status != http.StatusAccepted {
+		t.Fatalf("deleting %s from the registry: %d %v", digestRef, status, err)
+	}
+}
+
 // checkInRegistry checks that the registry serves each ref (attribute values
 // of name, or literal refs) with the digest recorded in repo_digest.
 func checkInRegistry(name string, literal ...*string) resource.TestCheckFunc {
@@ -128,12 +138,7 @@ resource "imagebuild_docker_image" "test" {
 			},
 			{
 				// Gone from both: rebuilt and pushed again.
-				PreConfig: func() {
-					status, _, err := registryManifest(http.MethodDelete, repoDigest)
-					if err != nil || status != http.StatusAccepted {
-						t.Fatalf("deleting %s from the registry: %d %v", repoDigest, status, err)
-					}
-				},
+				PreConfig:        func() { deleteFromRegistry(t, repoDigest) },
 				Config:           config,
 				ConfigPlanChecks: expectInPlaceUpdate(testImage),
 				Check: resource.ComposeAggregateTestCheckFunc(
