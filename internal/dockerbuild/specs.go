@@ -104,7 +104,7 @@ func ParseSSH(specs []string) ([]sshprovider.AgentConfig, error) {
 		if c.ID == "" {
 			return nil, fmt.Errorf("ssh spec %q has an empty ID; write \"default\", \"ID\" or \"ID=/path/to/agent.sock\"", specs[i])
 		}
-		if len(c.Paths) == 1 && c.Paths[0] == "" {
+		if _, rest, _ := strings.Cut(specs[i], "="); rest == "" && len(c.Paths) == 1 && c.Paths[0] == "" {
 			// "ID=" alone is the agent at $SSH_AUTH_SOCK, as sshprovider reads it.
 			continue
 		}
