@@ -5,8 +5,11 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"log"
 	"os"
+	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -22,14 +25,20 @@ func main() {
 	flag.BoolVar(&debug, "debug", false, "run the provider with support for debuggers like delve")
 	flag.Parse()
 	skipDiscardedSDKLogs()
+	collectGarbageLessOften()
+	if err := serve(debug); err != nil {
+		log.Fatal(err)
+	}
+}
 
-	err := providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
+func serve(debug bool) error {
+	if stop := profileCPU(os.Getenv("IMAGEBUILD_CPUPROFILE")); stop != nil {
+		defer stop()
+	}
+	return providerserver.Serve(context.Background(), provider.New(version), providerserver.ServeOpts{
 		Address: "registry.terraform.io/imagebuild/imagebuild",
 		Debug:   debug,
 	})
-	if err != nil {
-		log.Fatal(err)
-	}
 }
 
 // skipDiscardedSDKLogs keeps the framework and protocol layers from
@@ -52,5 +61,49 @@ func skipDiscardedSDKLogs() {
 		if _, set := os.LookupEnv(name); !set {
 			os.Setenv(name, level)
 		}
+	}
+}
+
+// Garbage collection settings, unless the user set GOGC or GOMEMLIMIT. A
+// request makes megabytes of short-lived garbage (terraform-plugin-framework
+// copies the schema's attribute map at each step of each value's path) over
+// a live heap of a few megabytes, so the default GOGC=100 collects many
+// times per request: a third of a plan's provider CPU. GOGC=400 collects a
+// fifth as often; the soft limit collects sooner once the heap nears it, so
+// that a process with much live data (an apply of many images) stays small.
+const (
+	gcPercent     = 400
+	gcMemoryLimit = 48 << 20
+)
+
+func collectGarbageLessOften() {
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
+	if _, set := os.LookupEnv("GOMEMLIMIT"); !set {
+		debug.SetMemoryLimit(gcMemoryLimit)
+	}
+}
+
+// profileCPU writes a CPU profile of this process to <prefix>.<pid> (one
+// file per provider process Terraform starts), for the profiles in
+// BENCHMARKS.md; "" profiles nothing. The returned function ends it.
+func profileCPU(prefix string) func() {
+	if prefix == "" {
+		return nil
+	}
+	f, err := os.Create(fmt.Sprintf("%s.%d", prefix, os.Getpid()))
+	if err != nil {
+		log.Printf("IMAGEBUILD_CPUPROFILE: %v", err)
+		return nil
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		log.Printf("IMAGEBUILD_CPUPROFILE: %v", err)
+		f.Close()
+		return nil
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}
 }

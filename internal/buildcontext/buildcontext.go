@@ -71,29 +71,35 @@ func FS(dir string) (fsutil.FS, error) {
 // FSWithIgnoreFile is FS with the patterns of ignoreFile in place of
 // <dir>/.dockerignore; "" means <dir>/.dockerignore.
 func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
+	fsys, _, err := contextFS(dir, ignoreFile)
+	return fsys, err
+}
+
+// contextFS is FSWithIgnoreFile; filtered says an ignore rule applies.
+func contextFS(dir, ignoreFile string) (fsys fsutil.FS, filtered bool, err error) {
 	base, err := fsutil.NewFS(dir)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if ignoreFile == "" {
 		ignoreFile = filepath.Join(dir, IgnoreFile)
 	}
 	patterns, err := ignorePatternsOf(ignoreFile)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if len(patterns) == 0 {
-		return base, nil
+		return base, false, nil
 	}
-	filtered, err := fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
+	filteredFS, err := fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
 	if err == nil {
 		err = compilePatterns(patterns)
 	}
 	if err != nil {
 		// The only failures are bad patterns; say which file holds them.
-		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
+		return nil, false, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
-	return filtered, nil
+	return filteredFS, true, nil
 }
 
 // compilePatterns compiles each pattern now. patternmatcher compiles them
@@ -145,11 +151,12 @@ func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
 // <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
 func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
 	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (string, error) {
-		open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
-		if _, err := open(); err != nil {
+		_, filtered, err := contextFS(dir, ignoreFile)
+		if err != nil {
 			return "", fmt.Errorf("build context %s: %w", dir, err)
 		}
-		return d.digestFS(ctx, dir, open)
+		open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+		return d.digestFS(ctx, dir, walkSource{open: open, splitDepth: splitDepthOf(filtered), plain: !filtered})
 	})
 }
 
@@ -189,7 +196,7 @@ func (d Digester) digestOnePath(ctx context.Context, p string) (string, error) {
 	if _, err := fsutil.NewFS(p); err != nil {
 		return "", err
 	}
-	return d.digestFS(ctx, p, func() (fsutil.FS, error) { return fsutil.NewFS(p) })
+	return d.digestFS(ctx, p, walkSource{open: func() (fsutil.FS, error) { return fsutil.NewFS(p) }, splitDepth: splitDepthOf(false), plain: true})
 }
 
 func (d Digester) clock() time.Time {
@@ -222,26 +229,60 @@ func (e *entry) value() string {
 
 const copyBufferSize = 256 << 10
 
-// openFS opens the tree again for each walker: an fsutil.FS is not safe for
-// concurrent walks, as its ignore patterns compile on first use.
-type openFS func() (fsutil.FS, error)
+// walkSource is what a digest walks. open opens it again for each walker: an
+// fsutil.FS is not safe for concurrent walks, as its ignore patterns
+// compile on first use. splitDepth is how many levels below the top the walk
+// may be divided among walkers (see walkUnits).
+type walkSource struct {
+	open       func() (fsutil.FS, error)
+	splitDepth int
+	// plain: no ignore rule applies, so where the system allows it the walk
+	// is walkPlainUnit's rather than fsutil's.
+	plain bool
+}
 
-func (d Digester) digestFS(ctx context.Context, root string, open openFS) (string, error) {
-	entries, err := d.entries(ctx, root, open)
+// unfilteredSplitDepth divides a tree without ignore rules into the
+// subtrees two levels down, so that both cores walk a context whose files
+// sit under one top-level directory (src/...): the walk is most of a
+// digest whose hashes come from the cache.
+const unfilteredSplitDepth = 2
+
+// splitDepthOf: ignore rules are judged with the results for the parent
+// directories, which a walk starting below the top level does not have, so
+// a filtered tree is divided at the top level only.
+func splitDepthOf(filtered bool) int {
+	if filtered {
+		return 0
+	}
+	return unfilteredSplitDepth
+}
+
+func (d Digester) digestFS(ctx context.Context, root string, t walkSource) (string, error) {
+	entries, err := d.entries(ctx, root, t)
 	if err != nil {
 		return "", err
 	}
 	h := sha256.New()
+	var line []byte
 	for _, e := range entries {
-		fmt.Fprintf(h, "%s\x00%s\x00%s\n", e.path, e.kind, e.value())
+		line = append(line[:0], e.path...)
+		line = append(line, 0)
+		line = append(line, e.kind...)
+		line = append(line, 0)
+		if e.content {
+			line = hex.AppendEncode(line, e.sum[:])
+		} else {
+			line = append(line, e.link...)
+		}
+		h.Write(append(line, '\n'))
 	}
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// entries walks and hashes the tree of fsys, in lexical order.
-func (d Digester) entries(ctx context.Context, root string, open openFS) ([]*entry, error) {
+// entries walks and hashes the tree, in lexical order.
+func (d Digester) entries(ctx context.Context, root string, t walkSource) ([]*entry, error) {
 	run := d.start(root)
-	entries, err := run.walk(ctx, open)
+	entries, err := run.walk(ctx, t)
 	if err != nil {
 		return nil, err
 	}
@@ -273,21 +314,22 @@ func (d Digester) start(root string) *digestRun {
 	return run
 }
 
-// walk walks the tree once, in lexical order, while workers hash the
-// regular files as they are found; each file is read once at most.
-func (r *digestRun) walk(ctx context.Context, open openFS) ([]*entry, error) {
-	names, err := topLevelNames(r.root)
+// walk walks the tree once, in lexical order; the walkers answer a file
+// from the cache when its stat is unchanged, and hand the others to
+// workers that read them: each file is read once at most.
+func (r *digestRun) walk(ctx context.Context, t walkSource) ([]*entry, error) {
+	units, err := walkUnits(r.root, t.splitDepth)
 	if err != nil {
 		return nil, err
 	}
-	subtrees := make([][]*entry, len(names))
+	parts := make([][]*entry, len(units))
 	group, ctx := errgroup.WithContext(ctx)
 	files := make(chan *entry, 1024)
 	for range runtime.GOMAXPROCS(0) {
 		group.Go(func() error {
 			buf := make([]byte, copyBufferSize)
 			for e := range files {
-				if err := r.hash(e, buf); err != nil {
+				if err := r.read(e, buf); err != nil {
 					return err
 				}
 			}
@@ -296,31 +338,71 @@ func (r *digestRun) walk(ctx context.Context, open openFS) ([]*entry, error) {
 	}
 	group.Go(func() error {
 		defer close(files)
-		return walkSubtrees(ctx, open, names, subtrees, files)
+		return r.walkUnits(ctx, t, units, parts, files)
 	})
 	if err := group.Wait(); err != nil {
 		return nil, err
 	}
-	return slices.Concat(subtrees...), nil
+	return slices.Concat(parts...), nil
 }
 
-// walkSubtrees walks the subtree of each top-level name on GOMAXPROCS
-// walkers, the next name to whichever is free: the walk is most of a
-// digest whose hashes come from the cache. Below the top level the ignore
-// rules depend on the parent directories, so deeper subtrees are not split;
-// at the top level, a walk that starts at a name visits what the walk of
-// the whole tree visits there, in the same order.
-func walkSubtrees(ctx context.Context, open openFS, names []string, subtrees [][]*entry, files chan<- *entry) error {
+// walkUnit is one part of a walk: the tree at path, or with dirOnly the
+// directory's own entry, its contents being further units.
+type walkUnit struct {
+	path    string
+	dirOnly bool
+}
+
+// walkUnits divides the walk of root into parts that walkers take in any
+// order and whose entries, concatenated in order, are those of the whole
+// walk in its order: the top-level names, and the directories among them
+// divided again, depth levels down. A walk that starts at a path visits
+// there what the walk of the whole tree visits, in the same order (both
+// list a directory sorted by name), as long as no ignore rule applies below
+// the top level (splitDepthOf).
+func walkUnits(root string, depth int) ([]walkUnit, error) {
+	top, err := os.ReadDir(root)
+	if err != nil {
+		return nil, err
+	}
+	var units []walkUnit
+	for _, d := range top {
+		units = appendUnits(units, root, d.Name(), d.IsDir(), depth)
+	}
+	return units, nil
+}
+
+// appendUnits divides a directory (never a symlink to one) whose entries can
+// be listed; anything else, including a directory that cannot be read, is
+// one unit, whose walk then reports what it finds.
+func appendUnits(units []walkUnit, root, path string, isDir bool, depth int) []walkUnit {
+	if !isDir || depth == 0 {
+		return append(units, walkUnit{path: path})
+	}
+	children, err := os.ReadDir(filepath.Join(root, path))
+	if err != nil {
+		return append(units, walkUnit{path: path})
+	}
+	units = append(units, walkUnit{path: path, dirOnly: true})
+	for _, d := range children {
+		units = appendUnits(units, root, filepath.Join(path, d.Name()), d.IsDir(), depth-1)
+	}
+	return units
+}
+
+// walkUnits walks the units on GOMAXPROCS walkers, the next unit to
+// whichever is free.
+func (r *digestRun) walkUnits(ctx context.Context, t walkSource, units []walkUnit, parts [][]*entry, files chan<- *entry) error {
 	var next atomic.Int64
 	walkers, ctx := errgroup.WithContext(ctx)
-	for range min(runtime.GOMAXPROCS(0), len(names)) {
+	for range min(runtime.GOMAXPROCS(0), len(units)) {
 		walkers.Go(func() error {
-			fsys, err := open()
+			walkUnit, err := r.unitWalker(ctx, t, files)
 			if err != nil {
 				return err
 			}
-			for i := next.Add(1) - 1; i < int64(len(names)); i = next.Add(1) - 1 {
-				if err := fsys.Walk(ctx, names[i], collect(ctx, &subtrees[i], files)); err != nil {
+			for i := next.Add(1) - 1; i < int64(len(units)); i = next.Add(1) - 1 {
+				if err := walkUnit(units[i], &parts[i]); err != nil {
 					return err
 				}
 			}
@@ -330,15 +412,32 @@ func walkSubtrees(ctx context.Context, open openFS, names []string, subtrees [][
 	return walkers.Wait()
 }
 
-// collect appends each walked path to entries and sends regular files to
-// the hashing workers.
-func collect(ctx context.Context, entries *[]*entry, files chan<- *entry) fs.WalkDirFunc {
+// unitWalker walks one unit into its entries: walkPlainUnit for a plain
+// tree where the system has it, else fsutil's walk, on an FS of the
+// walker's own.
+func (r *digestRun) unitWalker(ctx context.Context, t walkSource, files chan<- *entry) (func(walkUnit, *[]*entry) error, error) {
+	if t.plain && canWalkPlain {
+		return func(u walkUnit, entries *[]*entry) error { return r.walkPlainUnit(ctx, u, entries, files) }, nil
+	}
+	fsys, err := t.open()
+	if err != nil {
+		return nil, err
+	}
+	return func(u walkUnit, entries *[]*entry) error {
+		return fsys.Walk(ctx, u.path, r.collect(ctx, u.dirOnly, entries, files))
+	}, nil
+}
+
+// collect appends each walked path to entries, takes a regular file's hash
+// from the cache when it can, and sends the other regular files to the
+// reading workers. With dirOnly it stops after the directory's own entry.
+func (r *digestRun) collect(ctx context.Context, dirOnly bool, entries *[]*entry, files chan<- *entry) fs.WalkDirFunc {
 	return func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		e := &entry{path: filepath.ToSlash(path), content: d.Type().IsRegular()}
-		// A regular file's kind (file or exec) comes from the worker's stat:
+		// A regular file's kind (file or exec) comes from its stat below:
 		// d.Info() would cost fsutil an lstat and an llistxattr per file,
 		// most of a warm digest's time.
 		if !e.content {
@@ -352,37 +451,42 @@ func collect(ctx context.Context, entries *[]*entry, files chan<- *entry) fs.Wal
 			}
 		}
 		*entries = append(*entries, e)
-		if !e.content {
+		switch {
+		case !e.content && dirOnly && d.IsDir():
+			return filepath.SkipDir
+		case !e.content:
+			return nil
+		case r.reuse(e, filepath.Join(r.root, e.path)):
+			// Answered from the stat: no handoff to a worker, whose wake-ups
+			// would cost a warm digest more than the stats.
 			return nil
 		}
-		select {
-		case files <- e:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return toReader(ctx, files, e)
 	}
 }
 
-func topLevelNames(root string) ([]string, error) {
-	dirEntries, err := os.ReadDir(root)
-	if err != nil {
-		return nil, err
+// toReader hands a file to the reading workers.
+func toReader(ctx context.Context, files chan<- *entry, e *entry) error {
+	select {
+	case files <- e:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	names := make([]string, len(dirEntries))
-	for i, d := range dirEntries {
-		names[i] = d.Name()
-	}
-	return names, nil
 }
 
 // hash fills in e.sum: from the cache if e's stat is unchanged, else by
 // reading the file.
 func (r *digestRun) hash(e *entry, buf []byte) error {
-	path := filepath.Join(r.root, e.path)
-	if r.reuse(e, path) {
+	if r.reuse(e, filepath.Join(r.root, e.path)) {
 		return nil
 	}
+	return r.read(e, buf)
+}
+
+// read fills in e.sum by reading the file.
+func (r *digestRun) read(e *entry, buf []byte) error {
+	path := filepath.Join(r.root, e.path)
 	f, err := os.Open(path)
 	if err != nil {
 		return err
@@ -415,7 +519,12 @@ func (r *digestRun) reuse(e *entry, path string) bool {
 	}
 	e.kind = entryType(info.Mode())
 	stat, ok := statOf(info)
-	if !ok {
+	return ok && r.reuseStat(e, stat)
+}
+
+// reuseStat is reuse with the file's stat taken.
+func (r *digestRun) reuseStat(e *entry, stat fileStat) bool {
+	if r.cache == nil {
 		return false
 	}
 	if e.sum, e.reused = r.cache.lookup(e.path, stat); e.reused {

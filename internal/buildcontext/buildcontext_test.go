@@ -283,7 +283,7 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 	} {
 		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
 		want := walkFS(t, dir)
-		entries, err := Digester{}.entries(context.Background(), dir, func() (fsutil.FS, error) { return FS(dir) })
+		entries, err := Digester{}.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: splitDepthOf(ignore != "")})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -295,4 +295,82 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 			t.Errorf(".dockerignore %q:\n got %q\nwant %q", ignore, got, want)
 		}
 	}
+}
+
+// TestSplitWalkIsTheWholeWalk: a tree without ignore rules is walked in
+// parts two levels down (walkUnits), by the walk of our own on Linux
+// (walkPlainUnit); concatenated, the parts must be the single walk fsutil
+// makes for BuildKit, entry for entry, at any depth and with either walk.
+func TestSplitWalkIsTheWholeWalk(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, map[string]string{
+		"Dockerfile": "FROM scratch\n", "a.txt": "a", "a/b": "b", "a-b/c": "c", "a/x/y/z/deep.txt": "deep",
+		"src/d1/s1/f1": "1", "src/d1/s1/f2*": "2", "src/d1/s2/f3": "3", "src/d2/f4": "4", "src/d10/f5": "5",
+		"src/z.go": "z",
+	}, 0o644)
+	for _, d := range []string{"empty", "src/d1/empty", "src/d3/s1"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for link, target := range map[string]string{"src/tolink": "d1", "src/d2/file-link": "f4", "dangling": "nowhere"} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "src/d1/fifo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	open := func() (fsutil.FS, error) { return FS(dir) }
+	want, err := Digester{}.entries(context.Background(), dir, walkSource{open: open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths := walkFS(t, dir); len(paths) != len(want) {
+		t.Fatalf("the unsplit walk has %d entries, fsutil's %d", len(want), len(paths))
+	}
+	for _, plain := range []bool{false, true} {
+		for _, depth := range []int{0, 1, unfilteredSplitDepth, 3, 10} {
+			got, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, splitDepth: depth, plain: plain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.EqualFunc(got, want, func(a, b *entry) bool {
+				return a.path == b.path && a.kind == b.kind && a.link == b.link && a.value() == b.value()
+			}) {
+				t.Errorf("plain %v, depth %d:\n got %v\nwant %v", plain, depth, describe(got), describe(want))
+			}
+		}
+	}
+}
+
+// The hash cache that one walk writes serves the other: both take the same
+// stat of a file (statOf, fileStatOfUnix).
+func TestWalksShareTheHashCache(t *testing.T) {
+	dir := t.TempDir()
+	tree(t, dir, sample, 0o644)
+	later := func() time.Time { return time.Now().Add(time.Hour) }
+	open := func() (fsutil.FS, error) { return FS(dir) }
+	for _, order := range [][]bool{{true, false}, {false, true}} {
+		d := Digester{CacheDir: t.TempDir(), now: later}
+		for i, plain := range order {
+			entries, err := d.entries(context.Background(), dir, walkSource{open: open, splitDepth: 1, plain: plain})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, e := range entries {
+				if e.content && e.reused != (i == 1) {
+					t.Errorf("walk %d (plain %v): %s reused %v", i, plain, e.path, e.reused)
+				}
+			}
+		}
+	}
+}
+
+func describe(entries []*entry) []string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.path+":"+e.kind+":"+e.link)
+	}
+	return out
 }

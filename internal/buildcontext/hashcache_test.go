@@ -34,7 +34,7 @@ func digestWith(t *testing.T, d Digester, dir string) string {
 // filesRead digests dir with d and counts the files it had to read.
 func filesRead(t *testing.T, d Digester, dir string) int {
 	t.Helper()
-	entries, err := d.entries(context.Background(), dir, func() (fsutil.FS, error) { return FS(dir) })
+	entries, err := d.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: unfilteredSplitDepth})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -261,9 +261,12 @@ func withEngineCacheTo(ctx context.Context, m *dockerImageModel, opts dockerbuil
 
 // registryOnly says whether m's image lives only in a registry: a builder
 // pushed it and no engine holds it, so Read asks the registry, not the engine.
-func (dockerImageKind) registryOnly(model kindModel) bool {
-	m := model.(*dockerImageModel)
-	return !m.Builder.IsNull() && !m.Load.ValueBool()
+func (dockerImageKind) registryOnly(ctx context.Context, state attributeGetter) bool {
+	var builder types.String
+	var load types.Bool
+	state.GetAttribute(ctx, path.Root("builder"), &builder)
+	state.GetAttribute(ctx, path.Root("load"), &load)
+	return !builder.IsNull() && !load.ValueBool()
 }
 
 // newBuildkitBuild prepares m's build on the builder it names.

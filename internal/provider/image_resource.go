@@ -117,7 +117,9 @@ type (
 	providerChecker interface {
 		checkProvider(ctx context.Context, data *providerData, m kindModel, cluster Cluster, known bool, diags *diag.Diagnostics)
 	}
-	registryOnlyKind interface{ registryOnly(m kindModel) bool }
+	registryOnlyKind interface {
+		registryOnly(ctx context.Context, state attributeGetter) bool
+	}
 )
 
 type imageResource struct {
@@ -174,25 +176,29 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	var state kindModel
+	var stored storedResults
 	if facts.exists {
-		state = r.kind.newModel()
-		resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+		var diags diag.Diagnostics
+		stored, diags = readStoredResults(ctx, req.State)
+		resp.Diagnostics.Append(diags...)
 		if resp.Diagnostics.HasError() {
 			return
 		}
-		facts.priorDigest = state.common().InputDigest.ValueString()
-		status, ok, _ := fromStatusObject(ctx, state.common().Status, r.kind.withStages())
-		facts.failed = ok && status.Completed != nil && !status.Completed.Error.IsNull()
-		facts.imageMissing = ok && status.Waiting != nil && status.Waiting.Reason.ValueString() == reasonImageMissing
+		facts.priorDigest = stored.InputDigest.ValueString()
+		facts.failed = !objectString(stored.Status, "completed", "error").IsNull()
+		facts.imageMissing = objectString(stored.Status, "waiting", "reason").ValueString() == reasonImageMissing
 	}
 
-	// One Set of the whole plan: each SetAttribute walks the whole value.
+	// One Set of the whole plan, and none when it stays as Terraform
+	// proposed it: each Set reflects and walks the whole value.
 	p := plan.common()
 	decision := decidePlan(facts)
 	if !decision.build {
-		r.keepResults(ctx, p, state.common(), cluster, known)
-		resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+		proposed := resultsOf(p)
+		r.keepResults(p, stored, cluster, known)
+		if !resultsOf(p).equal(proposed) {
+			resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
+		}
 		return
 	}
 	p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest =
@@ -206,13 +212,13 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 // keepResults plans no build: the state's results stay, so that a change of
 // timeouts alone rebuilds nothing. cluster_ref follows host_from_cluster,
 // which does not change the image.
-func (r *imageResource) keepResults(ctx context.Context, plan, state *imageModel, cluster Cluster, known bool) {
-	plan.ID, plan.Status, plan.ImageID = state.ID, state.Status, state.ImageID
-	plan.RepoDigest, plan.InputDigest, plan.ClusterRef = state.RepoDigest, state.InputDigest, state.ClusterRef
-	if status, ok, _ := fromStatusObject(ctx, state.Status, r.kind.withStages()); ok && !status.Ref.IsNull() {
+func (r *imageResource) keepResults(plan *imageModel, stored storedResults, cluster Cluster, known bool) {
+	plan.ID, plan.Status, plan.ImageID = stored.ID, stored.Status, stored.ImageID
+	plan.RepoDigest, plan.InputDigest, plan.ClusterRef = stored.RepoDigest, stored.InputDigest, stored.ClusterRef
+	if ref := objectString(stored.Status, "ref"); !ref.IsNull() {
 		plan.ClusterRef = types.StringUnknown()
 		if known && !cluster.FromClusterUnknown {
-			plan.ClusterRef = cluster.refFromCluster(status.Ref.ValueString())
+			plan.ClusterRef = cluster.refFromCluster(ref.ValueString())
 		}
 	}
 }
@@ -311,36 +317,35 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 		return
 	}
 	r.data.walks.read.Store(true)
-	state := r.kind.newModel()
-	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	withStages := r.kind.withStages()
-	status, ok, diags := fromStatusObject(ctx, state.common().Status, withStages)
+	stored, diags := readStoredResults(ctx, req.State)
 	resp.Diagnostics.Append(diags...)
-	if !ok || status.Ref.IsNull() || r.data.engineUnknown {
+	ref := objectString(stored.Status, "ref")
+	if resp.Diagnostics.HasError() || ref.IsNull() || r.data.engineUnknown {
 		return
 	}
-	ref := status.Ref.ValueString()
 	var found bool
 	var err error
-	if k, ok := r.kind.(registryOnlyKind); ok && k.registryOnly(state) {
-		found, err = registryImageExists(ctx, r.data, ref)
+	if k, ok := r.kind.(registryOnlyKind); ok && k.registryOnly(ctx, req.State) {
+		found, err = registryImageExists(ctx, r.data, ref.ValueString())
 	} else {
-		found, err = r.imageExists(ctx, state.common(), ref)
+		found, err = r.imageExists(ctx, stored, ref.ValueString())
 	}
 	if err != nil {
 		resp.Diagnostics.AddWarning("Cannot check the built image",
-			fmt.Sprintf("%v\n\nThe state of %s is kept as it is; only a build needs the engine.", err, ref))
+			fmt.Sprintf("%v\n\nThe state of %s is kept as it is; only a build needs the engine.", err, ref.ValueString()))
 		return
 	}
 	if found {
 		return
 	}
-	tflog.Info(ctx, "built image is gone; it will be rebuilt", map[string]any{"ref": ref})
+	tflog.Info(ctx, "built image is gone; it will be rebuilt", map[string]any{"ref": ref.ValueString()})
+	state := r.kind.newModel()
+	resp.Diagnostics.Append(req.State.Get(ctx, state)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	c := state.common()
-	c.Status, diags = imageMissingStatus(ctx, c.Status, withStages)
+	c.Status, diags = imageMissingStatus(ctx, c.Status, r.kind.withStages())
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
 }
@@ -348,7 +353,7 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 // imageExists looks for the image in the engine and, if it was pushed or
 // only ever lived in a registry, there: a fresh CI runner has an empty
 // engine, but a registry still serving the image is enough.
-func (r *imageResource) imageExists(ctx context.Context, m *imageModel, ref string) (bool, error) {
+func (r *imageResource) imageExists(ctx context.Context, m storedResults, ref string) (bool, error) {
 	if !m.ImageID.IsNull() {
 		_, found, err := r.data.engine.InspectImage(ctx, ref)
 		if err != nil || found {
@@ -439,6 +444,12 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 		return run
 	}
 	run.target = target
+	release, err := r.data.buildSlots.acquire(ctx, c.Ref.ValueString())
+	if err != nil {
+		run.diags.AddError("Image build not started", err.Error())
+		return run
+	}
+	defer release()
 	// Digested before the build: the digest is of what this build reads.
 	inputs, diags := r.kind.inputs(ctx, r.data, m, config, target.cluster)
 	run.diags.Append(diags...)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -45,6 +46,7 @@ type providerModel struct {
 	Host         types.String        `tfsdk:"host"`
 	CertPath     types.String        `tfsdk:"cert_path"`
 	SSHOpts      types.List          `tfsdk:"ssh_opts"`
+	MaxBuilds    types.Int64         `tfsdk:"max_parallel_builds"`
 	RegistryAuth []registryAuthModel `tfsdk:"registry_auth"`
 	Clusters     []clusterModel      `tfsdk:"cluster"`
 	Builders     []builderModel      `tfsdk:"builder"`
@@ -93,6 +95,8 @@ type providerData struct {
 	builders    builderSet
 	// walks shares context walks within the plan walk (see walkMemo).
 	walks *walkMemo
+	// buildSlots bounds the builds (digest, build, push) running at once.
+	buildSlots *buildSlots
 	// engineUnknown: the engine's address is not known until apply.
 	engineUnknown bool
 	// clusterNamesUnknown: some cluster block's name is not known until apply.
@@ -172,6 +176,15 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				Description: "Extra arguments for the `ssh` command that reaches an `ssh://` host, for example " +
 					"`[\"-i\", \"~/.ssh/builder\", \"-o\", \"StrictHostKeyChecking=accept-new\"]`. The remote user must be able to run `docker`.",
 			},
+			"max_parallel_builds": schema.Int64Attribute{
+				Optional: true,
+				Description: "How many builds (digest of the inputs, build, push) the provider runs at once, whatever " +
+					"Terraform's `-parallelism`; the others wait, within their create or update timeout. Defaults to the number " +
+					"of CPUs of the machine running Terraform, which digests and sends every build context and, with a local " +
+					"engine, builds them: more builds at once only share those CPUs and multiply the memory that serving " +
+					"contexts takes. Raise it for remote engines or BuildKit daemons with cores of their own.",
+				Validators: []validator.Int64{int64validator.Between(1, 1024)},
+			},
 		},
 		Blocks: map[string]schema.Block{
 			"builder": builderBlock(),
@@ -248,6 +261,7 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		clusters:      map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}},
 		digester:      buildcontext.Digester{CacheDir: digestCacheDir()},
 		walks:         newWalkMemo(),
+		buildSlots:    newBuildSlots(int(config.MaxBuilds.ValueInt64())),
 		engineUnknown: config.Host.IsUnknown() || config.CertPath.IsUnknown() || config.SSHOpts.IsUnknown(),
 	}
 	for i, c := range config.Clusters {

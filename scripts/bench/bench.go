@@ -85,13 +85,15 @@ func (b *bench) runScenarios() (report, error) {
 		}
 	}
 	pairScenarios := map[string]func() (pairResult, error){
-		scenarioPlanNoChange:    b.planNoChange,
-		scenarioPlanFloor:       b.planFloor,
-		scenarioPlanMany:        b.planMany,
-		scenarioPlanManyOneFile: b.planManyOneFile,
-		scenarioApplyOneFile:    b.applyOneFile,
-		scenarioApplyCold:       b.applyCold,
-		scenarioBuilderOneFile:  b.builderOneFile,
+		scenarioPlanNoChange:       b.planNoChange,
+		scenarioPlanFloor:          b.planFloor,
+		scenarioPlanMany:           b.planMany,
+		scenarioPlanManyOneFile:    b.planManyOneFile,
+		scenarioPlanFloorFramework: b.planFloorFramework,
+		scenarioPlanManyFramework:  b.planManyFramework,
+		scenarioApplyOneFile:       b.applyOneFile,
+		scenarioApplyCold:          b.applyCold,
+		scenarioBuilderOneFile:     b.builderOneFile,
 	}
 	for _, name := range scenarioNames() {
 		if !b.cfg.wants(name) {

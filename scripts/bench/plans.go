@@ -9,11 +9,13 @@ import (
 // Issue 18: plans that stay fast as the configuration grows. A monorepo
 // builds many images from one context; each plans against the same tree.
 const (
-	scenarioPlanFloor       = "plan-floor"
-	scenarioPlanMany        = "plan-many-nochange"
-	scenarioPlanManyOneFile = "plan-many-onefile"
-	manyImages              = 30
-	manyRepo                = "imagebuild-bench/many"
+	scenarioPlanFloor          = "plan-floor"
+	scenarioPlanMany           = "plan-many-nochange"
+	scenarioPlanManyOneFile    = "plan-many-onefile"
+	scenarioPlanFloorFramework = "plan-floor-framework"
+	scenarioPlanManyFramework  = "plan-many-framework"
+	manyImages                 = 30
+	manyRepo                   = "imagebuild-bench/many"
 )
 
 // newManySide writes a configuration with n images built from contextDir,
@@ -148,4 +150,57 @@ func (b *bench) planManyOneFile() (pairResult, error) {
 		prepare: func(int) error { return restoreChangedFiles(b.tfContext, b.contextSpec) },
 	}
 	return runPair(scenarioPlanManyOneFile, b.cfg.runs, true, changed, unchanged)
+}
+
+// newFloorSide writes a configuration with n resources of the floor
+// provider, which do nothing; n = 0 configures the provider alone.
+func newFloorSide(r *runner, dir string, n int) (*terraformSide, error) {
+	body := "provider \"floor\" {}\n"
+	if n > 0 {
+		body = fmt.Sprintf("resource \"floor_thing\" \"many\" {\n  count = %d\n  name  = \"thing-${count.index}\"\n}\n", n)
+	}
+	side, err := writeSide(r, dir, "", fmt.Sprintf("terraform {\n  required_providers {\n    floor = { source = %q }\n  }\n}\n\n%s",
+		floorProviderSource, body))
+	if err != nil {
+		return nil, err
+	}
+	if n > 0 {
+		if _, err := side.apply(); err != nil {
+			return nil, fmt.Errorf("applying %d floor resources: %w", n, err)
+		}
+	}
+	return side, nil
+}
+
+// planFloorFramework: what a resource of any provider adds to a plan
+// (Terraform starts the provider twice more: for validate and for the
+// plan), the floor of target 6, against the same empty plan.
+func (b *bench) planFloorFramework() (pairResult, error) {
+	one, err := newFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-1"), 1)
+	if err != nil {
+		return pairResult{}, err
+	}
+	empty, err := newEmptySide(b.r, filepath.Join(b.cfg.workdir, "tf-empty"), b.tf.rssLog)
+	if err != nil {
+		return pairResult{}, err
+	}
+	return runPair(scenarioPlanFloorFramework, b.cfg.runs, true,
+		side{label: "terraform plan (1 floor resource)", measure: one.planNoChange},
+		side{label: "terraform plan (no resource)", measure: empty.planNoChange})
+}
+
+// planManyFramework: 30 resources that do nothing against one, the floor of
+// target 7 for a provider whose schema has two attributes.
+func (b *bench) planManyFramework() (pairResult, error) {
+	many, err := newFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-many"), manyImages)
+	if err != nil {
+		return pairResult{}, err
+	}
+	one, err := newFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-1"), 1)
+	if err != nil {
+		return pairResult{}, err
+	}
+	return runPair(scenarioPlanManyFramework, b.cfg.runs, true,
+		side{label: fmt.Sprintf("terraform plan (%d floor resources)", manyImages), measure: many.planNoChange},
+		side{label: "terraform plan (1 floor resource)", measure: one.planNoChange})
 }

@@ -101,6 +101,17 @@ func manyRows(rep report) [][]string {
 				verdict(p.ratio() <= planManyMaxRatio)})
 		}
 	}
+	// The same measures of a provider whose resource does nothing: what no
+	// provider can go below on this machine.
+	if p, ok := rep.pairs[scenarioPlanFloorFramework]; ok {
+		rows = append(rows, []string{"6 floor", "any provider: one-resource plan over the empty plan",
+			fmt.Sprintf("%.3f s vs %.3f s: +%.3f s", p.a.median().Seconds(), p.b.median().Seconds(),
+				p.a.median().Seconds()-p.b.median().Seconds()), "floor"})
+	}
+	if p, ok := rep.pairs[scenarioPlanManyFramework]; ok {
+		rows = append(rows, []string{"7 floor", fmt.Sprintf("any provider: %d resources over one, two-attribute schema", manyImages),
+			fmt.Sprintf("%.3f s vs %.3f s: %.2fx", p.a.median().Seconds(), p.b.median().Seconds(), p.ratio()), "floor"})
+	}
 	var peak int64
 	for _, name := range []string{scenarioPlanMany, scenarioPlanManyOneFile} {
 		if p, ok := rep.pairs[name]; ok {

@@ -11,10 +11,14 @@ import (
 )
 
 const (
-	providerBinary  = "terraform-provider-imagebuild"
-	providerSource  = "imagebuild/imagebuild"
-	terraformRepo   = "imagebuild-bench/tf"
-	terraformTarget = "imagebuild_docker_image.bench"
+	providerBinary = "terraform-provider-imagebuild"
+	// The floor provider (scripts/bench/floorprovider): one resource that
+	// does nothing, for what any provider's resource costs a plan.
+	floorProviderBinary = "terraform-provider-floor"
+	floorProviderSource = "imagebuild-bench/floor"
+	providerSource      = "imagebuild/imagebuild"
+	terraformRepo       = "imagebuild-bench/tf"
+	terraformTarget     = "imagebuild_docker_image.bench"
 )
 
 // terraformSide drives the provider the way a user does: the terraform CLI
@@ -44,7 +48,12 @@ func installProvider(r *runner, workdir, cliConfig, rssLog string) error {
 	if err := os.WriteFile(filepath.Join(wrapped, providerBinary), []byte(script), 0o755); err != nil {
 		return err
 	}
-	overrides := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n  }\n  direct {}\n}\n", providerSource, wrapped)
+	floorDir := filepath.Join(workdir, "floor-bin")
+	if err := r.run("go", "build", "-o", filepath.Join(floorDir, floorProviderBinary), "./scripts/bench/floorprovider"); err != nil {
+		return err
+	}
+	overrides := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    %q = %q\n    %q = %q\n  }\n  direct {}\n}\n",
+		providerSource, wrapped, floorProviderSource, floorDir)
 	return os.WriteFile(cliConfig, []byte(overrides), 0o644)
 }
 

@@ -1,0 +1,12 @@
+//go:build !linux
+
+package buildcontext
+
+import "context"
+
+// canWalkPlain: elsewhere every tree is walked with fsutil.
+const canWalkPlain = false
+
+func (r *digestRun) walkPlainUnit(context.Context, walkUnit, *[]*entry, chan<- *entry) error {
+	panic("walkPlainUnit without canWalkPlain")
+}
