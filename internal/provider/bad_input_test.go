@@ -129,6 +129,7 @@ func TestAccBadInput(t *testing.T) {
 		{name: "cmd unknown cluster", resource: cmd(runs + "\n  cluster = \"staging\""), wantErr: `No provider cluster block is named "staging"`, wantPath: `cluster\s*=`},
 		// provider block
 		{name: "provider host scheme", provider: `host = "http://127.0.0.1:2375"`, resource: docker(""), wantErr: `(?s)unix://, tcp://.*for example`, wantPath: `host\s*=`},
+		{name: "provider max_parallel_builds zero", provider: "max_parallel_builds = 0", resource: docker(""), wantErr: `(?s)between 1 and 1024`, wantPath: `max_parallel_builds\s*=`},
 		{name: "provider duplicate cluster", provider: "cluster {\n    name = \"a\"\n  }\n  cluster {\n    name = \"a\"\n  }", resource: docker(""), wantErr: `(?s)already defined.*own name`, wantPath: `provider "imagebuild"`},
 		{name: "provider bad arch", provider: "cluster {\n    name = \"a\"\n    arch = \"x86\"\n  }", resource: docker(""), wantErr: `(?s)x86.*amd64`, wantPath: `arch\s*=`},
 		{name: "provider registry host with scheme", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"https://registry.example.com\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
