@@ -40,8 +40,12 @@ type cmdImageModel struct {
 	SecretEnv         types.Map    `tfsdk:"secret_env"`
 }
 
-func (cmdImageKind) typeName() string    { return "_cmd_image" }
-func (cmdImageKind) withStages() bool    { return false }
+func (cmdImageKind) typeName() string { return "_cmd_image" }
+func (cmdImageKind) withStages() bool { return false }
+
+// readsConfig: secret_env is write-only, so its keyed hash comes from the
+// configuration.
+func (cmdImageKind) readsConfig()        {}
 func (cmdImageKind) newModel() kindModel { return &cmdImageModel{} }
 
 func (cmdImageKind) schema(context.Context) schema.Schema {

@@ -117,6 +117,9 @@ type (
 	providerChecker interface {
 		checkProvider(ctx context.Context, data *providerData, m kindModel, cluster Cluster, known bool, diags *diag.Diagnostics)
 	}
+	// configReader is a kind whose inputs read write-only arguments, which
+	// only the configuration holds; the others digest the plan alone.
+	configReader     interface{ readsConfig() }
 	registryOnlyKind interface {
 		registryOnly(ctx context.Context, state attributeGetter) bool
 	}
@@ -166,8 +169,11 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
 	// A new resource builds whatever its inputs: digesting them is the apply's.
 	if known && facts.exists {
-		config := r.kind.newModel()
-		resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
+		config := plan // the plan holds every argument but the write-only ones
+		if _, ok := r.kind.(configReader); ok {
+			config = r.kind.newModel()
+			resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
+		}
 		plan.common().digestKey = digestKey(ctx, req.Private)
 		inputs, diags := r.kind.inputs(ctx, r.data, plan, config, cluster)
 		resp.Diagnostics.Append(diags...)
