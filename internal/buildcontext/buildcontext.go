@@ -71,35 +71,41 @@ func FS(dir string) (fsutil.FS, error) {
 // FSWithIgnoreFile is FS with the patterns of ignoreFile in place of
 // <dir>/.dockerignore; "" means <dir>/.dockerignore.
 func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
-	fsys, _, err := contextFS(dir, ignoreFile)
-	return fsys, err
+	patterns, err := contextPatterns(dir, ignoreFile)
+	if err != nil {
+		return nil, err
+	}
+	return filteredFS(dir, patterns)
 }
 
-// contextFS is FSWithIgnoreFile; filtered says an ignore rule applies.
-func contextFS(dir, ignoreFile string) (fsys fsutil.FS, filtered bool, err error) {
-	base, err := fsutil.NewFS(dir)
-	if err != nil {
-		return nil, false, err
-	}
+// contextPatterns are the ignore patterns of the context in dir (see
+// FSWithIgnoreFile), each compiled: an error names the file.
+func contextPatterns(dir, ignoreFile string) ([]string, error) {
 	if ignoreFile == "" {
 		ignoreFile = filepath.Join(dir, IgnoreFile)
 	}
 	patterns, err := ignorePatternsOf(ignoreFile)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	if len(patterns) == 0 {
-		return base, false, nil
+	// As fsutil's filter parses them (it refuses a lone "!"), then each
+	// compiled.
+	if _, err := patternmatcher.New(patterns); err != nil {
+		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
-	filteredFS, err := fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
-	if err == nil {
-		err = compilePatterns(patterns)
+	if err := compilePatterns(patterns); err != nil {
+		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
-	if err != nil {
-		// The only failures are bad patterns; say which file holds them.
-		return nil, false, fmt.Errorf("%s: %w", ignoreFile, err)
+	return patterns, nil
+}
+
+// filteredFS is the tree at dir without what patterns exclude.
+func filteredFS(dir string, patterns []string) (fsutil.FS, error) {
+	base, err := fsutil.NewFS(dir)
+	if err != nil || len(patterns) == 0 {
+		return base, err
 	}
-	return filteredFS, true, nil
+	return fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
 }
 
 // compilePatterns compiles each pattern now. patternmatcher compiles them
@@ -151,11 +157,16 @@ func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
 // <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
 func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
 	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (string, error) {
-		_, filtered, err := contextFS(dir, ignoreFile)
+		// The ignore file is read once; each walker opens the tree anew.
+		patterns, err := contextPatterns(dir, ignoreFile)
+		if err == nil {
+			_, err = filteredFS(dir, patterns)
+		}
 		if err != nil {
 			return "", fmt.Errorf("build context %s: %w", dir, err)
 		}
-		open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+		open := func() (fsutil.FS, error) { return filteredFS(dir, patterns) }
+		filtered := len(patterns) > 0
 		return d.digestFS(ctx, dir, walkSource{open: open, splitDepth: splitDepthOf(filtered), plain: !filtered})
 	})
 }
@@ -232,7 +243,7 @@ const copyBufferSize = 256 << 10
 // walkSource is what a digest walks. open opens it again for each walker: an
 // fsutil.FS is not safe for concurrent walks, as its ignore patterns
 // compile on first use. splitDepth is how many levels below the top the walk
-// may be divided among walkers (see walkUnits).
+// may be divided among walkers (see splitWalk).
 type walkSource struct {
 	open       func() (fsutil.FS, error)
 	splitDepth int
@@ -318,7 +329,7 @@ func (d Digester) start(root string) *digestRun {
 // from the cache when its stat is unchanged, and hand the others to
 // workers that read them: each file is read once at most.
 func (r *digestRun) walk(ctx context.Context, t walkSource) ([]*entry, error) {
-	units, err := walkUnits(r.root, t.splitDepth)
+	units, err := splitWalk(r.root, t.splitDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -353,14 +364,14 @@ type walkUnit struct {
 	dirOnly bool
 }
 
-// walkUnits divides the walk of root into parts that walkers take in any
+// splitWalk divides the walk of root into parts that walkers take in any
 // order and whose entries, concatenated in order, are those of the whole
 // walk in its order: the top-level names, and the directories among them
 // divided again, depth levels down. A walk that starts at a path visits
 // there what the walk of the whole tree visits, in the same order (both
 // list a directory sorted by name), as long as no ignore rule applies below
 // the top level (splitDepthOf).
-func walkUnits(root string, depth int) ([]walkUnit, error) {
+func splitWalk(root string, depth int) ([]walkUnit, error) {
 	top, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err

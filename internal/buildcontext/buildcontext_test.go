@@ -298,7 +298,7 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 }
 
 // TestSplitWalkIsTheWholeWalk: a tree without ignore rules is walked in
-// parts two levels down (walkUnits), by the walk of our own on Linux
+// parts two levels down (splitWalk), by the walk of our own on Linux
 // (walkPlainUnit); concatenated, the parts must be the single walk fsutil
 // makes for BuildKit, entry for entry, at any depth and with either walk.
 func TestSplitWalkIsTheWholeWalk(t *testing.T) {

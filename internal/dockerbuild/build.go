@@ -131,16 +131,23 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 	return b.buildEndpoint(ctx, sess, opts)
 }
 
-// buildEndpoint builds through the Engine API's build endpoint.
-func (b *Builder) buildEndpoint(ctx context.Context, sess *session.Session, opts Options) (*Result, error) {
-	var err error
-
+// runSession serves sess to the engine over its /session endpoint until
+// sess is closed; the channel gets the session's end.
+func (b *Builder) runSession(ctx context.Context, sess *session.Session) <-chan error {
 	sessionErr := make(chan error, 1)
 	go func() {
 		sessionErr <- sess.Run(ctx, func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
 			return b.client.DialHijack(ctx, "/session", proto, meta)
 		})
 	}()
+	return sessionErr
+}
+
+// buildEndpoint builds through the Engine API's build endpoint.
+func (b *Builder) buildEndpoint(ctx context.Context, sess *session.Session, opts Options) (*Result, error) {
+	var err error
+
+	sessionErr := b.runSession(ctx, sess)
 	defer sess.Close()
 
 	buildID := identity.NewID()

@@ -129,12 +129,7 @@ func (b *Builder) solve(ctx context.Context, sess *session.Session, opts Options
 	}
 	defer bk.Close()
 
-	sessionErr := make(chan error, 1)
-	go func() {
-		sessionErr <- sess.Run(ctx, func(ctx context.Context, proto string, meta map[string][]string) (net.Conn, error) {
-			return b.client.DialHijack(ctx, "/session", proto, meta)
-		})
-	}()
+	sessionErr := b.runSession(ctx, sess)
 	defer sess.Close()
 
 	ref := identity.NewID()

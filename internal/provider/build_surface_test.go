@@ -248,14 +248,21 @@ func cliHasWriteOnly(t *testing.T) (bool, string) {
 	return !versions.LessThan(strings.SplitN(v, "-", 2)[0], "1.11.0"), v
 }
 
+// requireWriteOnlyClient skips a test of write-only arguments on a CLI that
+// cannot send them.
+func requireWriteOnlyClient(t *testing.T) {
+	t.Helper()
+	if ok, v := cliHasWriteOnly(t); !ok {
+		t.Skipf("the CLI at TF_ACC_TERRAFORM_PATH is version %s: write-only arguments need Terraform 1.11 or OpenTofu 1.11 or later", v)
+	}
+}
+
 // A write-only secret reaches the build (its digest is in the image) and is
 // in neither the plan file, the plan's JSON, state, the output nor the
 // image; a new value with a new secret_values_wo_version rebuilds.
 func TestAccDockerImage_secretValuesWriteOnly(t *testing.T) {
 	env := requireTestEnv(t)
-	if ok, v := cliHasWriteOnly(t); !ok {
-		t.Skipf("the CLI at TF_ACC_TERRAFORM_PATH is version %s: write-only arguments need Terraform 1.11 or OpenTofu 1.11 or later", v)
-	}
+	requireWriteOnlyClient(t)
 	cli := newTerraformCLI(t, "INFO")
 	ctxDir := writeFiles(t, map[string]string{"app.txt": "app\n"})
 	secret1 := fmt.Sprintf("wo-secret-one-%d", time.Now().UnixNano())

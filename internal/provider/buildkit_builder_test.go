@@ -190,6 +190,12 @@ provider "imagebuild" {
 `, host, registryHost, builders)
 }
 
+// oneBuilderProvider is builderProvider with one builder, "one", of the
+// daemon at address, and no engine.
+func oneBuilderProvider(t *testing.T, registryHost, address string) string {
+	return builderProvider(noEngine(t), registryHost, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", address))
+}
+
 // TestAccBuilder_fleetTwoPlatforms: two daemons as one builder, two
 // platforms, pushed to the cluster's registry, with no Docker engine.
 func TestAccBuilder_fleetTwoPlatforms(t *testing.T) {
@@ -267,7 +273,7 @@ func TestAccBuilder_cacheExportImport(t *testing.T) {
 		"f":          "cache me\n",
 	})
 	config := func(cache, trigger string) string {
-		return builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.a)) +
+		return oneBuilderProvider(t, env.Registry, env.a) +
 			fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref      = %q
@@ -523,7 +529,7 @@ func TestAccBuilder_secretMaskedAndFailure(t *testing.T) {
 	ctxDir := writeFiles(t, map[string]string{
 		"Dockerfile": fmt.Sprintf("FROM %s\nRUN --mount=type=secret,id=tok echo \"token is $(cat /run/secrets/tok)\" && exit 3\n", env.RegistryBaseImage),
 	})
-	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.b)) +
+	config := oneBuilderProvider(t, env.Registry, env.b) +
 		fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref     = %q
@@ -548,7 +554,7 @@ func TestAccBuilder_timeoutCancelsSolve(t *testing.T) {
 	env := requireBuildKit(t)
 	sleep := fmt.Sprintf("%d", 500+time.Now().UnixNano()%400)
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN sleep %s\n", env.RegistryBaseImage, sleep)})
-	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.a)) +
+	config := oneBuilderProvider(t, env.Registry, env.a) +
 		fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref     = %q
@@ -588,7 +594,7 @@ func TestAccBuilder_buildSurface(t *testing.T) {
 		"build.Dockerfile": fmt.Sprintf("FROM %s\nCOPY app.txt /app.txt\nCOPY --from=assets extra.txt /extra.txt\n"+
 			"RUN grep -q 'db.internal' /etc/hosts && cat /app.txt /extra.txt > /both.txt\n", env.RegistryBaseImage),
 	}), "build.Dockerfile")
-	config := builderProvider(noEngine(t), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.b)) +
+	config := oneBuilderProvider(t, env.Registry, env.b) +
 		fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref            = %q

@@ -1,10 +1,8 @@
 package provider
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,27 +78,6 @@ resource "imagebuild_docker_image" "test" {
 	check("the TRACE log", log)
 	cli.mustRun("destroy", "-auto-approve", "-no-color")
 	t.Logf("checked: %s (TRACE log: %d bytes)", strings.Join(seen, ", "), len(log))
-}
-
-// requireWriteOnlyClient skips a test of write-only arguments on a client
-// older than Terraform 1.11 or OpenTofu 1.11, which cannot send them.
-func requireWriteOnlyClient(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(os.Getenv("TF_ACC_TERRAFORM_PATH"), "version", "-json").Output()
-	if err != nil {
-		t.Fatalf("%s version -json: %v", os.Getenv("TF_ACC_TERRAFORM_PATH"), err)
-	}
-	var v struct {
-		Version string `json:"terraform_version"`
-	}
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("reading the client's version: %v\n%s", err, out)
-	}
-	var major, minor int
-	fmt.Sscanf(v.Version, "%d.%d", &major, &minor)
-	if major == 1 && minor < 11 {
-		t.Skipf("write-only arguments need Terraform or OpenTofu 1.11 or later; this client is %s", v.Version)
-	}
 }
 
 // secret_env values reach the command and nothing else: not state, plan,
