@@ -38,7 +38,10 @@ type Spec struct {
 	// Repo is the repository as the user wrote it; ClusterRepo is the same
 	// moved into the cluster's registry (equal to Repo without a registry).
 	Repo, ClusterRepo reference.Named
-	Command           Command
+	// ClusterTagPrefix starts every tag in ClusterRepo (a single-name
+	// registry puts the image's name there).
+	ClusterTagPrefix string
+	Command          Command
 	// UserEnv is the resource's env; BaseEnv is Terraform's environment.
 	UserEnv map[string]string
 	BaseEnv []string
@@ -110,13 +113,14 @@ func prepare(spec *Spec, now time.Time) (reference.NamedTagged, error) {
 	}
 	// As Tilt's custom builder: the command is told the ref where the
 	// cluster pulls, so that a command that pushes pushes there; with
-	// output_tag it knows nothing of the registry, and the provider adds it
-	// when it retags. An image only in a registry is always named there.
-	repo := spec.ClusterRepo
-	if spec.OutputTag != "" && spec.OutputMode != Remote {
-		repo = spec.Repo
+	// output_tag it knows nothing of the registry: it produces the ref as
+	// written, and the provider adds the registry when it retags (in remote
+	// mode the command pushed that ref to the registry the ref names).
+	repo, tag := spec.ClusterRepo, spec.ClusterTagPrefix+NewBuildTag(now)
+	if spec.OutputTag != "" {
+		repo, tag = spec.Repo, spec.OutputTag
 	}
-	expected, err := ExpectedRef(repo, spec.OutputTag, NewBuildTag(now))
+	expected, err := ExpectedRef(repo, "", tag)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,7 @@ package imageref
 
 import (
 	"fmt"
+	"path"
 	"strings"
 
 	"github.com/distribution/reference"
@@ -43,30 +44,92 @@ func ParseTagged(s string) (reference.NamedTagged, error) {
 	return tagged, nil
 }
 
+// ValidateImageMap checks an image map: a reference ("registry/app:tf-..."),
+// or an image ID ("sha256:" and 64 hex digits, or the 64 hex digits alone).
+func ValidateImageMap(s string) error {
+	if _, err := reference.ParseAnyReference(s); err != nil {
+		return fmt.Errorf("%q is not an image reference or ID: %w; write another resource's status.ref "+
+			"(e.g. imagebuild_docker_image.base.status.ref), a reference such as \"registry.example.com/team/base:v1\", or an image ID \"sha256:...\"", s, err)
+	}
+	return nil
+}
+
 // ForRegistry moves repo into registryHost, as Tilt does for a cluster's
 // registry: "gcr.io/team/app" with "localhost:5000" becomes
 // "localhost:5000/gcr.io_team_app". A repo already in that registry is kept.
 func ForRegistry(repo reference.Named, registryHost string) (reference.Named, error) {
+	placed, err := Registry{Host: registryHost}.Place(repo)
+	return placed.Repo, err
+}
+
+// Registry is a cluster's registry as seen from this machine. Host is
+// host[:port] with an optional path ("us-docker.pkg.dev/acme/images",
+// "gcr.io/acme-dev"), as Tilt's default_registry takes it; SingleName puts
+// every image in the one repository Host/SingleName, the image's name going
+// into its tags (registries such as ECR want each repository created first).
+type Registry struct {
+	Host, SingleName string
+}
+
+// Placement is where one resource's images go: the repository, and what
+// starts each of its tags ("api-" under a single name, else nothing).
+type Placement struct {
+	Repo      reference.Named
+	TagPrefix string
+}
+
+// Place moves repo into r, as Tilt does: "gcr.io/team/app" in
+// "localhost:5000" becomes "localhost:5000/gcr.io_team_app", in
+// "gcr.io/acme-dev" "gcr.io/acme-dev/gcr.io_team_app", and under the single
+// name "images" "localhost:5000/images" with tags "app-...". A repo already in
+// the registry (its name starts with Host) is kept as it is.
+func (r Registry) Place(repo reference.Named) (Placement, error) {
 	name := reference.TrimNamed(repo)
-	if registryHost == "" {
-		return name, nil
+	if r.Host == "" {
+		return Placement{Repo: name}, nil
 	}
-	if reference.Domain(name) == registryHost || strings.HasPrefix(name.Name(), registryHost+"/") {
-		return name, nil
+	if reference.Domain(name) == r.Host || strings.HasPrefix(name.Name(), r.Host+"/") {
+		return Placement{Repo: name}, nil
 	}
 	// Lower case: a domain may have capitals, which a path may not; domains
 	// are case-insensitive, and the rest of a name is lower case already.
-	escaped := strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(strings.ToLower(reference.FamiliarName(name)))
-	moved, err := reference.ParseNormalizedNamed(registryHost + "/" + escaped)
+	familiar := strings.ToLower(reference.FamiliarName(name))
+	placed := Placement{}
+	target := r.Host + "/" + escapeName(familiar)
+	if r.SingleName != "" {
+		target = r.Host + "/" + r.SingleName
+		placed.TagPrefix = escapeName(path.Base(familiar)) + "-"
+	}
+	moved, err := reference.ParseNormalizedNamed(target)
 	if err != nil {
-		return nil, fmt.Errorf("cannot place %q in registry %q: %w", reference.FamiliarName(name), registryHost, err)
+		return Placement{}, fmt.Errorf("cannot place %q in registry %q: %w", reference.FamiliarName(name), r.Host, err)
 	}
 	// A host without a dot or port ("myregistry") is not taken as one: the
 	// name would land on Docker Hub, as docker.io/myregistry/...
-	if !strings.HasPrefix(moved.Name(), registryHost+"/") {
-		return nil, fmt.Errorf("%q is not a registry host: write host[:port], e.g. localhost:5000 or registry.example.com", registryHost)
+	if !strings.HasPrefix(moved.Name(), r.Host+"/") {
+		return Placement{}, fmt.Errorf("%q is not a registry host: write host[:port][/path], e.g. localhost:5000, registry.example.com or gcr.io/my-project", r.Host)
 	}
-	return moved, nil
+	placed.Repo = moved
+	return placed, nil
+}
+
+// Tagged is the placement's repository with tag (after the prefix), in
+// familiar form.
+func (p Placement) Tagged(tag string) (string, error) {
+	return WithTag(p.Repo, p.TagPrefix+tag)
+}
+
+// Immutable is the placement's content-addressed ref of an image.
+func (p Placement) Immutable(imageID string) (string, error) {
+	tag, err := ImmutableTag(imageID)
+	if err != nil {
+		return "", err
+	}
+	return p.Tagged(tag)
+}
+
+func escapeName(name string) string {
+	return strings.NewReplacer("/", "_", ":", "_", "@", "_").Replace(name)
 }
 
 // AsSeenFromCluster renames ref, pushed to registryHost, to the host the

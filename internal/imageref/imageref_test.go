@@ -63,6 +63,33 @@ func TestForRegistry(t *testing.T) {
 	}
 }
 
+func TestPlace(t *testing.T) {
+	for _, tc := range []struct{ repo, host, single, want, prefix string }{
+		{"gcr.io/team/app", "us-docker.pkg.dev/acme/images", "", "us-docker.pkg.dev/acme/images/gcr.io_team_app", ""},
+		{"myapp", "gcr.io/acme-dev", "", "gcr.io/acme-dev/myapp", ""},
+		{"gcr.io/acme-dev/myapp", "gcr.io/acme-dev", "", "gcr.io/acme-dev/myapp", ""},
+		{"gcr.io/acme-devs/myapp", "gcr.io/acme-dev", "", "gcr.io/acme-dev/gcr.io_acme-devs_myapp", ""},
+		{"team/api:v1", "123456789012.dkr.ecr.eu-west-1.amazonaws.com", "apps", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/apps", "api-"},
+		{"gcr.io/team/app", "localhost:5000/x", "one/repo", "localhost:5000/x/one/repo", "app-"},
+		{"localhost:5000/x/app", "localhost:5000/x", "one", "localhost:5000/x/app", ""},
+	} {
+		repo, err := ParseRepository(tc.repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := Registry{Host: tc.host, SingleName: tc.single}.Place(repo)
+		if err != nil || got.Repo.String() != tc.want || got.TagPrefix != tc.prefix {
+			t.Errorf("Place(%q in %q, single %q) = %v %q, %v; want %s %q", tc.repo, tc.host, tc.single, got.Repo, got.TagPrefix, err, tc.want, tc.prefix)
+		}
+	}
+	repo, _ := ParseRepository("team/api")
+	placed, _ := Registry{Host: "localhost:5000", SingleName: "apps"}.Place(repo)
+	got, err := placed.Immutable("sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+	if err != nil || got != "localhost:5000/apps:api-tf-0123456789abcdef" {
+		t.Errorf("Immutable under a single name = %q, %v", got, err)
+	}
+}
+
 func TestForRegistryRejectsNonHost(t *testing.T) {
 	repo, _ := ParseRepository("myapp")
 	if got, err := ForRegistry(repo, "myregistry"); err == nil || !strings.Contains(err.Error(), "not a registry host") {

@@ -226,16 +226,19 @@ func (dockerImageKind) checkProvider(ctx context.Context, data *providerData, mo
 		diags.AddAttributeError(path.Root("load"), "load takes one platform",
 			"The Docker engine cannot load a manifest list: give one platform, or set load = false and pull the image from the cluster's registry.")
 	}
-	if clusterKnown && !m.ClusterNeeds.IsUnknown() && !m.Load.IsUnknown() && !m.Load.ValueBool() &&
-		!cluster.needsPush(m.ClusterNeeds.ValueString()) {
-		why := fmt.Sprintf("cluster %q has no registry", cluster.Name)
-		if cluster.RegistryHost != "" {
+	if !clusterKnown || m.ClusterNeeds.IsUnknown() || m.Load.IsUnknown() || m.Load.ValueBool() || m.Ref.IsUnknown() {
+		return
+	}
+	target, err := newBuildTarget(cluster, m.Ref.ValueString())
+	if err == nil && !target.needsPush(m.ClusterNeeds.ValueString()) {
+		why := fmt.Sprintf("cluster %q has no registry and ref names none", cluster.Name)
+		if target.refNamesRegistry || cluster.RegistryHost != "" {
 			why = "cluster_needs is \"" + m.ClusterNeeds.ValueString() + "\""
 		}
 		diags.AddAttributeError(path.Root("builder"), "The image of a BuildKit builder must go somewhere",
 			fmt.Sprintf("A BuildKit daemon keeps no image of its own, and here it would be neither pushed (%s) nor loaded: set load = true "+
-				"to load it into the Docker engine, or build for a cluster with a registry (a provider cluster block with registry { host = ... }, "+
-				"and cluster_needs = \"push\").", why))
+				"to load it into the Docker engine, or push it: write a ref that names a registry (registry.example.com/team/api), or "+
+				"build for a cluster with a registry (a provider cluster block with registry { host = ... }), with cluster_needs = \"push\".", why))
 	}
 }
 
@@ -275,7 +278,7 @@ func newBuildkitBuild(ctx context.Context, data *providerData, m *dockerImageMod
 	if !ok {
 		return nil, fmt.Errorf("no provider builder block is named %q", m.Builder.ValueString())
 	}
-	repo := reference.TrimNamed(target.clusterRepo)
+	repo := reference.TrimNamed(target.clusterRepo())
 	b := buildkitBuild{
 		daemons: daemons, engine: data.engine, repo: repo, name: imageref.Familiar(repo),
 		opts: buildkitd.Options{
@@ -301,7 +304,7 @@ func newBuildkitBuild(ctx context.Context, data *providerData, m *dockerImageMod
 		b.opts.Load = b.load
 		return b, nil
 	}
-	if target.cluster.needsPush(m.ClusterNeeds.ValueString()) {
+	if target.needsPush(m.ClusterNeeds.ValueString()) {
 		b.opts.PushRepository = repo.String()
 		names, err := dockerImageKind{}.fixedNames(ctx, m, target)
 		if err != nil {

@@ -96,7 +96,7 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				"A relative path is taken from `dir` when it is set.", stringvalidator.LengthAtLeast(1)),
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`; "+
 				"exported as `TILT_IMAGE_MAP_<i>` and `TILT_IMAGE_<i>`. A change in any of them rebuilds this image.",
-				stringvalidator.LengthAtLeast(1)),
+				imageMapValidator()),
 			"output_mode": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
@@ -234,8 +234,9 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 		outputsRefTo = inDir(m.Dir, m.OutputsImageRefTo.ValueString())
 	}
 	return commandBuild{engine: data.engine, spec: cmdbuild.Spec{
-		Repo:        reference.TrimNamed(target.repo),
-		ClusterRepo: target.clusterRepo,
+		Repo:             reference.TrimNamed(target.repo),
+		ClusterRepo:      target.clusterRepo(),
+		ClusterTagPrefix: target.placed.TagPrefix,
 		Command: cmdbuild.Command{
 			Args:    listStrings(ctx, m.Args),
 			Dir:     m.Dir.ValueString(),

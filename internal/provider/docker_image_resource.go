@@ -179,7 +179,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`. "+
-				"A change in any of them rebuilds this image.", stringvalidator.LengthAtLeast(1)),
+				"A change in any of them rebuilds this image.", imageMapValidator()),
 			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`); for a `builder`'s pushed image, its manifest or index digest."},
 		},
 	}
@@ -334,14 +334,14 @@ func (dockerImageKind) fixedNames(ctx context.Context, model kindModel, target b
 	return names, nil
 }
 
-// refTagName is the tag written in ref, if any, applied to the repository
+// refTagName is the tag written in ref, if any, applied where the images go
 // in the cluster's registry.
 func refTagName(target buildTarget) ([]string, error) {
 	tagged, ok := target.repo.(reference.NamedTagged)
 	if !ok {
 		return nil, nil
 	}
-	name, err := imageref.WithTag(target.clusterRepo, tagged.Tag())
+	name, err := target.placed.Tagged(tagged.Tag())
 	if err != nil {
 		return nil, err
 	}
@@ -393,7 +393,7 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		return newBuildkitBuild(ctx, data, m, opts, target)
 	}
 	opts = withEngineCacheTo(ctx, m, opts)
-	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo), needs: engineNeeds(opts)}, nil
+	return engineBuild{engine: data.engine, opts: opts, name: imageref.Familiar(target.clusterRepo()), needs: engineNeeds(opts)}, nil
 }
 
 // engineBuild is a build by the Docker engine's BuildKit.

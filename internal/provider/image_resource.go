@@ -61,9 +61,36 @@ type kindModel interface {
 // buildTarget is where a build's image goes.
 type buildTarget struct {
 	cluster Cluster
-	// repo is the repository as written; clusterRepo is the same moved into
-	// the cluster's registry (equal to repo without a registry).
-	repo, clusterRepo reference.Named
+	// repo is the repository as written; placed is where its images go in
+	// the cluster's registry (repo itself without a registry).
+	repo   reference.Named
+	placed imageref.Placement
+	// refNamesRegistry: ref as written starts with a registry host.
+	refNamesRegistry bool
+}
+
+// newBuildTarget is where the images of ref go for cluster.
+func newBuildTarget(cluster Cluster, ref string) (buildTarget, error) {
+	repo, err := imageref.ParseRepository(ref)
+	if err != nil {
+		return buildTarget{}, err
+	}
+	placed, err := cluster.registry().Place(repo)
+	if err != nil {
+		return buildTarget{}, err
+	}
+	return buildTarget{cluster: cluster, repo: repo, placed: placed, refNamesRegistry: namesRegistry(ref)}, nil
+}
+
+// clusterRepo is the repository the images go into.
+func (t buildTarget) clusterRepo() reference.Named { return t.placed.Repo }
+
+// needsPush says whether the image goes to a registry: the cluster's, or,
+// for a cluster without one, the registry that ref names (as Tilt pushes
+// such a ref). A ref without a registry ("api", "team/api") stays in the
+// engine; cluster_needs = "base-image" keeps every image there.
+func (t buildTarget) needsPush(clusterNeeds string) bool {
+	return clusterNeeds == clusterNeedsPush && (t.cluster.RegistryHost != "" || t.refNamesRegistry)
 }
 
 // imageKind is what one resource type adds to the core.
@@ -193,6 +220,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 		facts.priorDigest = stored.InputDigest.ValueString()
 		facts.failed = !objectString(stored.Status, "completed", "error").IsNull()
 		facts.imageMissing = objectString(stored.Status, "waiting", "reason").ValueString() == reasonImageMissing
+		facts.notPushed = known && r.neverPushed(plan.common(), stored, cluster)
 	}
 
 	// One Set of the whole plan, and none when it stays as Terraform
@@ -213,6 +241,18 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	raw, _ := json.Marshal(decision.reason)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
+}
+
+// neverPushed says whether the stored image needs a push it never had: a
+// state written before a ref that names a registry was pushed there without
+// a cluster registry. Its ref is not in the registry it names.
+func (r *imageResource) neverPushed(m *imageModel, stored storedResults, cluster Cluster) bool {
+	if m.Ref.IsUnknown() || m.ClusterNeeds.IsUnknown() || !stored.RepoDigest.IsNull() || stored.ImageID.IsNull() ||
+		objectString(stored.Status, "ref").IsNull() {
+		return false
+	}
+	target, err := newBuildTarget(cluster, m.Ref.ValueString())
+	return err == nil && target.needsPush(m.ClusterNeeds.ValueString())
 }
 
 // keepResults plans no build: the state's results stay, so that a change of
@@ -255,7 +295,7 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	if run.err != nil {
 		// Saved with the error, and tainted: the next apply builds again.
 		c := plan.common()
-		c.ID = types.StringValue(imageref.Familiar(run.target.clusterRepo))
+		c.ID = types.StringValue(imageref.Familiar(run.target.clusterRepo()))
 		c.ImageID, c.RepoDigest, c.ClusterRef = types.StringNull(), types.StringNull(), types.StringNull()
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -413,16 +453,7 @@ func (r *imageResource) ownedTags(ctx context.Context, m kindModel, private priv
 // target is where m's image goes: its repository, moved into the cluster's
 // registry.
 func (r *imageResource) target(m *imageModel) (buildTarget, error) {
-	cluster := r.data.clusters[m.Cluster.ValueString()]
-	repo, err := imageref.ParseRepository(m.Ref.ValueString())
-	if err != nil {
-		return buildTarget{}, err
-	}
-	clusterRepo, err := imageref.ForRegistry(repo, cluster.RegistryHost)
-	if err != nil {
-		return buildTarget{}, err
-	}
-	return buildTarget{cluster: cluster, repo: repo, clusterRepo: clusterRepo}, nil
+	return newBuildTarget(r.data.clusters[m.Cluster.ValueString()], m.Ref.ValueString())
 }
 
 // buildRun is one apply's build of a resource.
@@ -482,7 +513,7 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 	if err == nil {
 		statusRef, repoDigest, err = r.name(ctx, m, target, built, tags)
 	}
-	if err == nil && built.imageID != "" && target.cluster.needsPush(c.ClusterNeeds.ValueString()) {
+	if err == nil && built.imageID != "" && target.needsPush(c.ClusterNeeds.ValueString()) {
 		var push stageStatusModel
 		repoDigest, push, err = r.push(ctx, m, target, statusRef)
 		stages = append(stages, push)
@@ -519,13 +550,13 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 // digest reference when the registry was asked.
 func (r *imageResource) name(ctx context.Context, m kindModel, target buildTarget, built builtImage, tags *tagging) (string, string, error) {
 	if built.imageID == "" {
-		ref, digest, err := registry.TagImmutable(ctx, r.data.credentials, built.ref)
+		ref, digest, err := registry.TagImmutable(ctx, r.data.credentials, built.ref, target.tagPrefixFor(built.ref))
 		if err != nil {
 			return "", "", err
 		}
 		return ref, digestRef(ref, digest), nil
 	}
-	statusRef, err := imageref.Immutable(target.clusterRepo, built.imageID)
+	statusRef, err := target.placed.Immutable(built.imageID)
 	if err != nil {
 		return "", "", err
 	}
@@ -539,6 +570,17 @@ func (r *imageResource) name(ctx context.Context, m kindModel, target buildTarge
 		}
 	}
 	return statusRef, "", nil
+}
+
+// tagPrefixFor is what starts the tags of an image that ref names: the
+// single-name prefix in the placed repository, nothing elsewhere (a command
+// with output_tag in remote mode pushes to ref as written).
+func (t buildTarget) tagPrefixFor(ref string) string {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil || reference.TrimNamed(named).String() != t.placed.Repo.String() {
+		return ""
+	}
+	return t.placed.TagPrefix
 }
 
 // dropScratchTags removes the names a build made for itself. They are

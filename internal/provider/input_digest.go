@@ -121,6 +121,7 @@ func (in buildInputs) addSecret(name string, key []byte, value map[string]string
 // pushed and the architecture. host_from_cluster only changes cluster_ref.
 func (in buildInputs) addCluster(c Cluster) {
 	in.add("cluster registry", c.RegistryHost)
+	in.add("cluster single name", c.SingleName)
 	in.add("cluster arch", c.Arch)
 }
 

@@ -2,6 +2,7 @@ package provider
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -315,6 +316,62 @@ resource "imagebuild_cmd_image" "test" {
 	cli.useProvider(newBin)
 	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
 		t.Errorf("the plan after upgrading from %s is not empty (%v):\n%s", upgradeBaseCommit, err, out)
+	}
+}
+
+// TestAccPipeline_upgradePushesNeverPushedRef: an image whose ref names a
+// registry, built (and never pushed) by a provider from before such refs were
+// pushed without a cluster registry, is planned once for a build with the
+// reason "not pushed", and pushed; an image with a local ref plans nothing.
+func TestAccPipeline_upgradePushesNeverPushedRef(t *testing.T) {
+	env := requireTestEnv(t)
+	oldBin := buildProviderAt(t, upgradeBaseCommit)
+	pushed := fmt.Sprintf("%s/team/%s", env.Registry, uniqueRepo(t))
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo upgraded > /u.txt\n", env.BaseImage)})
+	cli := newTerraformCLI(t, "")
+	cli.useProvider(oldBin)
+	cli.writeConfig(fmt.Sprintf(`
+resource "imagebuild_docker_image" "pushed" {
+  ref     = %q
+  context = %q
+}
+
+resource "imagebuild_docker_image" "local" {
+  ref     = "%s-local"
+  context = %q
+}
+
+output "ref" {
+  value = imagebuild_docker_image.pushed.status.ref
+}
+`, pushed, ctxDir, uniqueRepo(t), ctxDir))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
+	before := strings.TrimSpace(cli.mustRun("output", "-raw", "ref"))
+	if status, _, err := registryManifest(http.MethodHead, before); err != nil || status != http.StatusNotFound {
+		t.Fatalf("the provider at %s pushed %s (%d, %v); this test needs one that did not", upgradeBaseCommit, before, status, err)
+	}
+
+	newBin, err := providerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.useProvider(newBin)
+	out, err := cli.run("plan", "-detailed-exitcode", "-no-color")
+	if err == nil || !strings.Contains(out, "imagebuild_docker_image.pushed will be updated in-place") ||
+		strings.Contains(out, "imagebuild_docker_image.local will be") {
+		t.Fatalf("want an update of the never-pushed image only (%v):\n%s", err, out)
+	}
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	after := strings.TrimSpace(cli.mustRun("output", "-raw", "ref"))
+	if status, _, err := registryManifest(http.MethodHead, after); err != nil || status != http.StatusOK {
+		t.Errorf("after the upgrade's apply, the registry answers %d (%v) for %s; want it pushed", status, err, after)
+	}
+	if show := cli.mustRun("state", "show", "-no-color", "imagebuild_docker_image.pushed"); !regexp.MustCompile(`reason\s*=\s*"not pushed"`).MatchString(show) {
+		t.Errorf("want status.completed.reason \"not pushed\":\n%s", show)
+	}
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Errorf("the plan after the push is not empty (%v):\n%s", err, out)
 	}
 }
 

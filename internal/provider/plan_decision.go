@@ -7,6 +7,7 @@ const (
 	reasonInputsChanged = "inputs changed"
 	reasonImageMissing  = "image missing"
 	reasonFailed        = "previous build failed"
+	reasonNotPushed     = "not pushed"
 )
 
 // planFacts is what a plan knows about one image resource.
@@ -15,6 +16,9 @@ type planFacts struct {
 	exists bool
 	// failed: the last build failed; imageMissing: Read found the image gone.
 	failed, imageMissing bool
+	// notPushed: the image needs a push that it never had (state written
+	// before refs that name a registry were pushed without a cluster registry).
+	notPushed bool
 	// inputs are the build's inputs now; nil when some are unknown until
 	// apply (an argument, a provider value, a file another resource writes).
 	inputs buildInputs
@@ -30,7 +34,8 @@ type planDecision struct {
 }
 
 // decidePlan is the whole plan-time decision: build when the resource is
-// new, its last build failed, its image is gone, or its inputs differ from
+// new, its last build failed, its image is gone or was never pushed where
+// it must be, or its inputs differ from
 // (or cannot yet be compared with) those of the last build.
 func decidePlan(f planFacts) planDecision {
 	switch {
@@ -40,6 +45,8 @@ func decidePlan(f planFacts) planDecision {
 		return planDecision{true, reasonFailed}
 	case f.imageMissing:
 		return planDecision{true, reasonImageMissing}
+	case f.notPushed:
+		return planDecision{true, reasonNotPushed}
 	case f.inputs == nil:
 		return planDecision{true, reasonInputsChanged}
 	case f.inputs.digest() == f.priorDigest:

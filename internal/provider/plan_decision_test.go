@@ -36,6 +36,9 @@ func TestDecidePlan(t *testing.T) {
 		{"previous build failed", planFacts{exists: true, failed: true, inputs: built, priorDigest: built.digest()},
 			planDecision{true, reasonFailed}},
 		{"failed wins over missing", planFacts{exists: true, failed: true, imageMissing: true}, planDecision{true, reasonFailed}},
+		{"never pushed, inputs unchanged", planFacts{exists: true, notPushed: true, inputs: built, priorDigest: built.digest()},
+			planDecision{true, reasonNotPushed}},
+		{"missing wins over never pushed", planFacts{exists: true, imageMissing: true, notPushed: true}, planDecision{true, reasonImageMissing}},
 		{"digest of an earlier scheme", planFacts{exists: true, inputs: built, priorDigest: "sha256:0123"},
 			planDecision{true, reasonInputsChanged}},
 	}

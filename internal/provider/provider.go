@@ -67,6 +67,7 @@ type clusterModel struct {
 type clusterRegistryModel struct {
 	Host            types.String `tfsdk:"host"`
 	HostFromCluster types.String `tfsdk:"host_from_cluster"`
+	SingleName      types.String `tfsdk:"single_name"`
 }
 
 // Cluster is what a resource needs to know of the cluster it builds for.
@@ -77,6 +78,9 @@ type Cluster struct {
 	RegistryHost string
 	// RegistryHostFromCluster is the same registry as the cluster sees it.
 	RegistryHostFromCluster string
+	// SingleName, when set, is the one repository of the registry that
+	// every image goes into (see imageref.Registry).
+	SingleName string
 	// Arch is the cluster's CPU architecture, e.g. amd64; empty means the engine's.
 	Arch string
 	// Unknown: the registry host or the arch is not known until apply (it
@@ -142,9 +146,9 @@ func (c Cluster) refFromCluster(ref string) types.String {
 	return types.StringValue(imageref.AsSeenFromCluster(ref, c.RegistryHost, c.RegistryHostFromCluster))
 }
 
-// needsPush says whether images built for cluster go to its registry.
-func (c Cluster) needsPush(clusterNeeds string) bool {
-	return c.RegistryHost != "" && clusterNeeds == clusterNeedsPush
+// registry is where the cluster's images go; empty without a registry.
+func (c Cluster) registry() imageref.Registry {
+	return imageref.Registry{Host: c.RegistryHost, SingleName: c.SingleName}
 }
 
 func (p *imagebuildProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -223,14 +227,27 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 							Description: "Registry that the cluster pulls from.",
 							Attributes: map[string]schema.Attribute{
 								"host": schema.StringAttribute{
-									Optional:    true,
-									Description: "Registry host as seen from this machine, e.g. `localhost:5000`. Images are pushed there.",
-									Validators:  []validator.String{registryHostValidator()},
+									Optional: true,
+									Description: "Registry as seen from this machine: a host with an optional port and path, e.g. `localhost:5000`, " +
+										"`123456789012.dkr.ecr.eu-west-1.amazonaws.com`, `gcr.io/my-project` or `us-docker.pkg.dev/my-project/images` " +
+										"(as Tilt's `default_registry`). Images are pushed there: `ref` becomes `<host>/<ref with / : @ replaced by _>` " +
+										"(`gcr.io/team/api` in `localhost:5000` is `localhost:5000/gcr.io_team_api`) unless it already starts with `<host>/`.",
+									Validators: []validator.String{registryHostValidator()},
+								},
+								"single_name": schema.StringAttribute{
+									Optional: true,
+									Description: "One repository of the registry for every image, as Tilt's `single_name` (for registries such as ECR " +
+										"whose repositories must be created first): `ref` becomes `<host>/<single_name>` and each tag starts with the " +
+										"last part of the image's name, e.g. `team/api` gets `<host>/<single_name>:api-tf-<16 hex>`.",
+									Validators: []validator.String{
+										stringCheck{"repository path", imageref.ValidateSingleName},
+										stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("host")),
+									},
 								},
 								"host_from_cluster": schema.StringAttribute{
 									Optional: true,
-									Description: "Registry host as the cluster's nodes see it, when it differs from `host` (KIND: `kind-registry:5000`). " +
-										"The resources' `cluster_ref` uses it.",
+									Description: "Registry as the cluster's nodes see it, when it differs from `host` (KIND: `kind-registry:5000`), " +
+										"with the same path as `host` if any. The resources' `cluster_ref` uses it.",
 									Validators: []validator.String{
 										registryHostValidator(),
 										stringvalidator.AlsoRequires(path.MatchRelative().AtParent().AtName("host")),
@@ -279,7 +296,8 @@ func (p *imagebuildProvider) Configure(ctx context.Context, req provider.Configu
 		if c.Registry != nil {
 			cluster.RegistryHost = c.Registry.Host.ValueString()
 			cluster.RegistryHostFromCluster = c.Registry.HostFromCluster.ValueString()
-			cluster.Unknown = cluster.Unknown || c.Registry.Host.IsUnknown()
+			cluster.SingleName = c.Registry.SingleName.ValueString()
+			cluster.Unknown = cluster.Unknown || c.Registry.Host.IsUnknown() || c.Registry.SingleName.IsUnknown()
 			cluster.FromClusterUnknown = c.Registry.HostFromCluster.IsUnknown()
 		}
 		data.clusters[name] = cluster

@@ -433,3 +433,225 @@ func checkPasswordAbsent(name, password string) resource.TestCheckFunc {
 		return nil
 	}
 }
+
+// TestAccDockerImage_refNamingRegistryIsPushed: with no provider cluster
+// block (the README's first example), a ref that names a registry, one with
+// a path in it, is pushed there; a ref without a registry stays in the
+// engine, and so does a base-image one.
+func TestAccDockerImage_refNamingRegistryIsPushed(t *testing.T) {
+	env := requireTestEnv(t)
+	pushed := fmt.Sprintf("%s/team/%s", env.Registry, uniqueRepo(t))
+	local := uniqueRepo(t) + "-local"
+	base := fmt.Sprintf("%s/team/%s-base", env.Registry, uniqueRepo(t))
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo pushed > /pushed.txt\n", env.BaseImage),
+	})
+	config := fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = "%[1]s:v1"
+  context = %[4]q
+}
+
+resource "imagebuild_docker_image" "local" {
+  ref     = %[2]q
+  context = %[4]q
+}
+
+resource "imagebuild_docker_image" "base" {
+  ref           = %[3]q
+  context       = %[4]q
+  cluster_needs = "base-image"
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref  = "%[1]s-cmd"
+  args = ["sh", "-c", "docker tag %[5]s \"$EXPECTED_REF\""]
+}`, pushed, local, base, ctxDir, env.BaseImage)
+	tagged := pushed + ":v1"
+	var ref string
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`:tf-[0-9a-f]{16}$`)),
+					resource.TestMatchResourceAttr(testImage, "repo_digest", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`@sha256:[0-9a-f]{64}$`)),
+					resource.TestCheckTypeSetElemNestedAttrs(testImage, "status.stage_statuses.*", map[string]string{"name": "docker push", "cached": "false"}),
+					checkInRegistry(testImage, &tagged),
+					checkRun(testImage, "pushed", "cat", "/pushed.txt"),
+					saveAttr(testImage, "status.ref", &ref),
+					resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(pushed)+`-cmd:tf-[0-9a-f]{16}$`)),
+					checkInRegistry(testCmdImage),
+					resource.TestCheckNoResourceAttr("imagebuild_docker_image.local", "repo_digest"),
+					checkImageMatchesState("imagebuild_docker_image.local"),
+					resource.TestCheckNoResourceAttr("imagebuild_docker_image.base", "repo_digest"),
+					checkNotInRegistry("imagebuild_docker_image.base"),
+				),
+			},
+			{
+				// A fresh CI runner: the engine lost the image, the registry
+				// has it, so nothing is planned.
+				PreConfig:        func() { docker(t, "rmi", ref, tagged) },
+				Config:           config,
+				ConfigPlanChecks: expectNoChange(),
+			},
+		},
+	})
+}
+
+// checkNotInRegistry checks that the registry does not hold name's status.ref.
+func checkNotInRegistry(name string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		ref, err := stateAttr(s, name, "status.ref")
+		if err != nil {
+			return err
+		}
+		status, _, err := registryManifest(http.MethodHead, ref)
+		if err != nil || status != http.StatusNotFound {
+			return fmt.Errorf("registry: %s answered %d (%v), want 404: it must not be pushed", ref, status, err)
+		}
+		return nil
+	}
+}
+
+// TestAccDockerImage_registryWithPath: a cluster registry with a path (as
+// Artifact Registry requires), seen by the cluster under another host, and
+// one with single_name: every image in one repository, its name in the tag.
+func TestAccDockerImage_registryWithPath(t *testing.T) {
+	env := requireTestEnv(t)
+	name := fmt.Sprintf("team/api-%d", os.Getpid())
+	escaped := strings.ReplaceAll(name, "/", "_")
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo with-path > /path.txt\n", env.BaseImage),
+	})
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "path"
+    registry {
+      host              = "%[1]s/acme/images"
+      host_from_cluster = "registry.cluster:5000/acme/images"
+    }
+  }
+  cluster {
+    name = "single"
+    registry {
+      host        = "%[1]s/acme"
+      single_name = "all-images"
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %[2]q
+  context = %[3]q
+  cluster = "path"
+}
+
+resource "imagebuild_docker_image" "single" {
+  ref     = "%[2]s:v1"
+  context = %[3]q
+  cluster = "single"
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref     = %[2]q
+  cluster = "single"
+  args    = ["sh", "-c", "case \"$EXPECTED_REF\" in %[1]s/acme/all-images:api-%[4]d-tf-build-*) docker tag %[5]s \"$EXPECTED_REF\";; *) echo \"unexpected EXPECTED_REF $EXPECTED_REF\"; exit 1;; esac"]
+}`, env.Registry, name, ctxDir, os.Getpid(), env.BaseImage)
+	singleTagged := fmt.Sprintf("%s/acme/all-images:api-%d-v1", env.Registry, os.Getpid())
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref",
+						regexp.MustCompile("^"+regexp.QuoteMeta(env.Registry+"/acme/images/"+escaped)+`:tf-[0-9a-f]{16}$`)),
+					resource.TestMatchResourceAttr(testImage, "cluster_ref",
+						regexp.MustCompile("^"+regexp.QuoteMeta("registry.cluster:5000/acme/images/"+escaped)+`:tf-[0-9a-f]{16}$`)),
+					checkInRegistry(testImage),
+					checkRun(testImage, "with-path", "cat", "/path.txt"),
+					resource.TestMatchResourceAttr("imagebuild_docker_image.single", "status.ref",
+						regexp.MustCompile(fmt.Sprintf("^%s:api-%d-tf-[0-9a-f]{16}$", regexp.QuoteMeta(env.Registry+"/acme/all-images"), os.Getpid()))),
+					checkInRegistry("imagebuild_docker_image.single", &singleTagged),
+					resource.TestMatchResourceAttr(testCmdImage, "status.ref",
+						regexp.MustCompile(fmt.Sprintf("^%s:api-%d-tf-[0-9a-f]{16}$", regexp.QuoteMeta(env.Registry+"/acme/all-images"), os.Getpid()))),
+					checkInRegistry(testCmdImage),
+				),
+			},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
+}
+
+// TestAccCmdImage_remoteOutputTagKnowsNoRegistry: with output_tag, the
+// command knows nothing of the cluster's registry, in remote mode too (as
+// Tilt's ImageTarget.Refs): EXPECTED_REF is the ref as written with the tag,
+// and the image is found where the command pushed it.
+func TestAccCmdImage_remoteOutputTagKnowsNoRegistry(t *testing.T) {
+	env := requireTestEnv(t)
+	repo := fmt.Sprintf("%s/imagebuild-acc/remote-tag-%d", env.Registry, os.Getpid())
+	script := fmt.Sprintf(`test "$EXPECTED_REF" = %s:v7 || { echo "EXPECTED_REF is $EXPECTED_REF"; exit 1; }
+docker tag %s "$EXPECTED_REF" && docker push -q "$EXPECTED_REF" && docker rmi "$EXPECTED_REF"`, repo, env.BaseImage)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "reg"
+    registry {
+      host = "%s/cluster"
+    }
+  }
+}
+`, env.Registry) + cmdImageConfig(fmt.Sprintf(`  ref         = %q
+  cluster     = "reg"
+  output_mode = "remote"
+  output_tag  = "v7"
+  args        = ["sh", "-c", %q]`, repo, script)),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestMatchResourceAttr(testCmdImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(repo)+`:tf-[0-9a-f]{16}$`)),
+				checkInRegistry(testCmdImage),
+			),
+		}},
+	})
+}
+
+// TestAccBuilder_refNamingRegistryIsPushed: a builder with no cluster block
+// pushes an image whose ref names a registry (no plan error asking for a
+// cluster registry), and Read finds it there.
+func TestAccBuilder_refNamingRegistryIsPushed(t *testing.T) {
+	env := requireBuildKit(t)
+	repo := fmt.Sprintf("%s/team/%s", env.Registry, uniqueRepo(t))
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo on-builder > /b.txt\n", env.RegistryBaseImage)})
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  host = %q
+  builder {
+    name     = "one"
+    buildkit = [%q]
+  }
+}
+
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  builder = "one"
+}`, noEngine(t), env.a, repo, ctxDir)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestMatchResourceAttr(testImage, "status.ref", regexp.MustCompile("^"+regexp.QuoteMeta(repo)+`:tf-[0-9a-f]{16}$`)),
+					checkInRegistry(testImage),
+				),
+			},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
+}

@@ -39,6 +39,10 @@ func repositoryValidator() validator.String {
 	}}
 }
 
+func imageMapValidator() validator.String {
+	return stringCheck{"image map", imageref.ValidateImageMap}
+}
+
 func taggedRefValidator() validator.String {
 	return stringCheck{"tagged image reference", func(s string) error {
 		_, err := imageref.ParseTagged(s)

@@ -23,11 +23,11 @@ import (
 const certsDir = "/etc/docker/certs.d"
 
 // TagImmutable gives the image that ref names in its registry the
-// content-addressed tag of its manifest digest (tf-<16 hex>), through the
+// content-addressed tag of its manifest digest (tagPrefix, then tf-<16 hex>), through the
 // registry's API with the credentials a push uses, without the engine: an
 // image a command pushed need not be in any engine. It returns the new ref
 // and the manifest digest.
-func TagImmutable(ctx context.Context, creds *Credentials, ref string) (string, string, error) {
+func TagImmutable(ctx context.Context, creds *Credentials, ref, tagPrefix string) (string, string, error) {
 	named, err := reference.ParseNormalizedNamed(ref)
 	if err != nil {
 		return "", "", err
@@ -50,7 +50,7 @@ func TagImmutable(ctx context.Context, creds *Credentials, ref string) (string, 
 	if err != nil {
 		return "", "", err
 	}
-	tagged, err := reference.WithTag(reference.TrimNamed(named), tag)
+	tagged, err := reference.WithTag(reference.TrimNamed(named), tagPrefix+tag)
 	if err != nil {
 		return "", "", err
 	}
