@@ -28,6 +28,25 @@ provider "imagebuild" {
     }
   }
 
+  # Artifact Registry: a registry host with a path. `ref = "team/api"` is
+  # pushed as us-docker.pkg.dev/acme/images/team_api:tf-<16 hex>.
+  cluster {
+    name = "gke"
+    registry {
+      host = "us-docker.pkg.dev/acme/images"
+    }
+  }
+
+  # ECR with one pre-created repository: every image goes to .../apps, its
+  # name in the tag (team/api -> ...amazonaws.com/apps:api-tf-<16 hex>).
+  cluster {
+    name = "eks"
+    registry {
+      host        = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
+      single_name = "apps"
+    }
+  }
+
   # A KIND cluster with a local registry: pushed to localhost:5001, pulled by
   # the nodes as kind-registry:5000 (use the resources' cluster_ref).
   cluster {

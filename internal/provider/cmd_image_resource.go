@@ -59,7 +59,8 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 		Attributes: map[string]schema.Attribute{
 			"ref": schema.StringAttribute{
 				Required:    true,
-				Description: "Repository the command builds, e.g. `myapp`. No digest.",
+				Description: "Repository the command builds, e.g. `myapp` or `ghcr.io/acme/myapp`. No digest. A ref that names a registry " +
+					"is pushed there when `cluster_needs` is `push` (the default), even with no provider `cluster` block.",
 				Validators:  []validator.String{repositoryValidator()},
 			},
 			"args": schema.ListAttribute{
@@ -112,7 +113,8 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 			"output_tag": schema.StringAttribute{
 				Optional: true,
 				Description: "Tag the command produces. The command then knows nothing of the registry: `EXPECTED_REF` is the repository " +
-					"without the cluster's registry and this tag, and the provider adds the registry when it names the image. Without it " +
+					"as written (never moved into the cluster's registry, in every `output_mode`) with this tag, and the provider adds the " +
+					"registry when it names the image; in `remote` mode the image is looked for where the command pushed it. Without it " +
 					"`EXPECTED_REF` is the repository in the cluster's registry with a fresh tag, `tf-build-<unix seconds>-<8 hex>`, unique " +
 					"to the build (parallel builds never collide), which the provider removes from the engine once it has named the image.",
 				Validators: []validator.String{

@@ -69,7 +69,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			"ref": schema.StringAttribute{
 				Required: true,
 				Description: "Repository to build into, e.g. `myapp` or `registry.example.com/team/myapp`. No digest. " +
-					"A tag, if given, is applied like an entry of `extra_tags`.",
+					"A tag, if given, is applied like an entry of `extra_tags`. A ref that names a registry (its first part has a `.` or `:`, " +
+					"or is `localhost`) is pushed there when `cluster_needs` is `push` (the default), even with no provider `cluster` block; " +
+					"a cluster with a registry moves the image into that registry instead.",
 				Validators: []validator.String{repositoryValidator()},
 			},
 			"context": schema.StringAttribute{
