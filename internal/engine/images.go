@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/distribution/reference"
 	"github.com/docker/docker/api/types/image"
 	"github.com/docker/docker/errdefs"
 )
@@ -37,18 +38,52 @@ func (e *Engine) Tag(ctx context.Context, imageID, ref string) error {
 	return nil
 }
 
-// Untag removes the name ref. The image's layers stay while other names or
-// containers use them; a name that is already gone is not an error.
+// Untag removes the name ref, which must be a tagged reference: never an
+// image ID or digest, which would name the image itself. The image's layers
+// stay while other names use them; a name that is already gone is not an
+// error. It is not forced: the last name of an image that a container uses
+// stays, and the error says so (InUse).
 func (e *Engine) Untag(ctx context.Context, ref string) error {
+	if err := CheckTagName(ref); err != nil {
+		return err
+	}
 	c, err := e.Client()
 	if err != nil {
 		return err
 	}
-	// Force only removes the name even when a container uses the image; the
-	// daemon keeps the image itself for that container.
-	_, err = c.ImageRemove(ctx, ref, image.RemoveOptions{Force: true, PruneChildren: true})
+	_, err = c.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
 	if err != nil && !errdefs.IsNotFound(err) {
 		return e.Wrap(fmt.Errorf("removing tag %s: %w", ref, err))
+	}
+	return nil
+}
+
+// InUse says whether err is the engine's refusal to remove the last name of
+// an image that a container uses.
+func InUse(err error) bool {
+	return errdefs.IsConflict(err)
+}
+
+// CheckTagName refuses anything but "name:tag": a record in private state
+// is data, and an ID there must not remove another image. ("sha256:<hex>"
+// parses as the repository "sha256" with a tag, but the engine reads it as
+// an image ID.)
+func CheckTagName(ref string) error {
+	refused := fmt.Errorf("refusing to remove %q: only a tagged reference (name:tag) that the provider created is removed", ref)
+	if any, err := reference.ParseAnyReference(ref); err != nil {
+		return refused
+	} else if _, isName := any.(reference.Named); !isName {
+		return refused
+	}
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil || reference.FamiliarName(named) == "sha256" {
+		return refused
+	}
+	if _, digested := named.(reference.Digested); digested {
+		return refused
+	}
+	if _, tagged := named.(reference.NamedTagged); !tagged {
+		return refused
 	}
 	return nil
 }

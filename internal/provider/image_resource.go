@@ -347,9 +347,12 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 		p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest = s.ID, s.ImageID, s.RepoDigest, s.ClusterRef, s.InputDigest
 		resp.Diagnostics.Append(keepPreviousRefOf(ctx, &p.Status, s.Status, r.kind.withStages())...)
 	} else {
-		removeTags(ctx, r.data.engine, owned, run.tags, &resp.Diagnostics, false)
+		held := removeTags(ctx, r.data.engine, owned, run.tags, &resp.Diagnostics, false)
+		for name, imageID := range run.tags {
+			held[name] = imageID
+		}
 		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
-		resp.Diagnostics.Append(writeTags(ctx, resp.Private, run.tags)...)
+		resp.Diagnostics.Append(writeTags(ctx, resp.Private, held)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 }
@@ -419,7 +422,11 @@ func (r *imageResource) Delete(ctx context.Context, req resource.DeleteRequest, 
 		return
 	}
 	r.data.walks.applied.Store(true)
-	removeTags(ctx, r.data.engine, r.ownedTags(ctx, state, req.Private, &resp.Diagnostics), nil, &resp.Diagnostics, true)
+	held := removeTags(ctx, r.data.engine, r.ownedTags(ctx, state, req.Private, &resp.Diagnostics), nil, &resp.Diagnostics, true)
+	for name := range held {
+		resp.Diagnostics.AddWarning("Image tag left in place",
+			fmt.Sprintf("A container still uses the image that %s names, so the engine keeps that tag; remove it with `docker rmi %s` once the container is gone.", name, name))
+	}
 }
 
 // ownedTags are the tags the resource created: its record in private state,

@@ -42,20 +42,33 @@ func writeTags(ctx context.Context, private privateSetter, rec tagRecord) diag.D
 }
 
 // removeTags removes each recorded tag that still names its image; an error
-// becomes a warning or an error of diags, as failIsError says.
-func removeTags(ctx context.Context, e *engine.Engine, rec tagRecord, keep tagRecord, diags *diag.Diagnostics, failIsError bool) {
+// becomes a warning or an error of diags, as failIsError says. A tag that the
+// engine keeps because a container uses its image (a deployment not yet
+// rolled over) is not an error: it is returned, to be removed by a later
+// update or the destroy.
+func removeTags(ctx context.Context, e *engine.Engine, rec tagRecord, keep tagRecord, diags *diag.Diagnostics, failIsError bool) tagRecord {
+	inUse := tagRecord{}
 	for name, imageID := range rec {
 		if keep[name] == imageID && imageID != "" {
 			continue
 		}
-		if err := e.UntagIf(ctx, name, imageID); err != nil {
-			if failIsError {
-				diags.AddError("Cannot remove an image tag", err.Error())
-			} else {
-				diags.AddWarning("Could not remove the previous image tag", err.Error())
-			}
+		if err := engine.CheckTagName(name); err != nil {
+			diags.AddWarning("Tag record ignored", err.Error()+"; the private state names it, but the provider never creates such a name.")
+			continue
+		}
+		err := e.UntagIf(ctx, name, imageID)
+		switch {
+		case err == nil:
+		case engine.InUse(err):
+			tflog.Info(ctx, "a container uses the previous image; its tag stays until the next update or destroy", map[string]any{"tag": name})
+			inUse[name] = imageID
+		case failIsError:
+			diags.AddError("Cannot remove an image tag", err.Error())
+		default:
+			diags.AddWarning("Could not remove the previous image tag", err.Error())
 		}
 	}
+	return inUse
 }
 
 // tagging names one built image and remembers what each name named before,

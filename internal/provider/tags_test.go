@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -289,4 +291,115 @@ func TestAccCmdImage_pathsRelativeToDir(t *testing.T) {
 			},
 		},
 	})
+}
+
+// TestAccDockerImage_tamperedTagRecordRemovesNothingElse: a tag record in
+// private state is data. A record naming another image by ID or digest
+// (tampered, or corrupted) removes nothing on destroy: only names that parse
+// as name:tag are removed, and never by force.
+func TestAccDockerImage_tamperedTagRecordRemovesNothingElse(t *testing.T) {
+	env := requireTestEnv(t)
+	victimDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo victim-%d > /victim.txt\n", env.BaseImage, os.Getpid())})
+	victim := newTerraformCLI(t, "")
+	victim.writeConfig(fmt.Sprintf("resource \"imagebuild_docker_image\" \"victim\" {\n  ref     = \"%s-victim\"\n  context = %q\n}\n"+
+		"output \"id\" {\n  value = imagebuild_docker_image.victim.image_id\n}\noutput \"ref\" {\n  value = imagebuild_docker_image.victim.status.ref\n}\n",
+		uniqueRepo(t), victimDir))
+	victim.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { victim.run("destroy", "-auto-approve", "-no-color") })
+	victimID := strings.TrimSpace(victim.mustRun("output", "-raw", "id"))
+	victimRef := strings.TrimSpace(victim.mustRun("output", "-raw", "ref"))
+
+	cli := newTerraformCLI(t, "")
+	cli.writeConfig(fmt.Sprintf("resource \"imagebuild_docker_image\" \"test\" {\n  ref     = %q\n  context = %q\n}\n", uniqueRepo(t), writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo tampered > /t.txt\n", env.BaseImage),
+	})))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	tamperTagRecord(t, filepath.Join(cli.dir, "terraform.tfstate"), map[string]string{
+		victimID:                                victimID,
+		strings.TrimPrefix(victimID, "sha256:"): victimID,
+	})
+	out := cli.mustRun("destroy", "-auto-approve", "-no-color")
+	if !strings.Contains(out, "Tag record ignored") {
+		t.Errorf("destroy gave no warning about the tampered record:\n%s", out)
+	}
+	if id, err := dockerErr("image", "inspect", "--format", "{{.Id}}", victimRef); err != nil || strings.TrimSpace(id) != victimID {
+		t.Errorf("the other resource's image %s is gone or changed after the destroy (%q, %v)", victimRef, id, err)
+	}
+}
+
+// tamperTagRecord adds entries to the tag record (private state key
+// "tags/v1") of the only resource instance in the state file at path.
+func tamperTagRecord(t *testing.T, path string, add map[string]string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state map[string]any
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatal(err)
+	}
+	instance := state["resources"].([]any)[0].(map[string]any)["instances"].([]any)[0].(map[string]any)
+	private := map[string][]byte{}
+	if err := json.Unmarshal(mustBase64(t, instance["private"].(string)), &private); err != nil {
+		t.Fatal(err)
+	}
+	record := map[string]string{}
+	if err := json.Unmarshal(private["tags/v1"], &record); err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range add {
+		record[k] = v
+	}
+	private["tags/v1"], _ = json.Marshal(record)
+	encoded, _ := json.Marshal(private)
+	instance["private"] = base64.StdEncoding.EncodeToString(encoded)
+	raw, _ = json.MarshalIndent(state, "", "  ")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustBase64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// TestAccDockerImage_tagInUseStaysUntilFree: an update whose previous image
+// a container still runs (a deployment not yet rolled over) leaves that
+// tag, with no warning, and removes it at the next update once the
+// container is gone.
+func TestAccDockerImage_tagInUseStaysUntilFree(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nCOPY v.txt /v.txt\n", env.BaseImage),
+		"v.txt":      "1\n",
+	})
+	cli := newTerraformCLI(t, "")
+	cli.writeConfig(fmt.Sprintf("resource \"imagebuild_docker_image\" \"test\" {\n  ref     = %q\n  context = %q\n}\n"+
+		"output \"ref\" {\n  value = imagebuild_docker_image.test.status.ref\n}\n", uniqueRepo(t), ctxDir))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
+	first := strings.TrimSpace(cli.mustRun("output", "-raw", "ref"))
+	container := strings.TrimSpace(docker(t, "create", first, "cat", "/v.txt"))
+	t.Cleanup(func() { dockerErr("rm", "-f", container) })
+
+	writeFile(t, filepath.Join(ctxDir, "v.txt"), "2\n")
+	// The only warning is Terraform's own about dev_overrides.
+	if out := cli.mustRun("apply", "-auto-approve", "-no-color"); strings.Count(out, "Warning:") > 1 {
+		t.Errorf("an image in use is no reason for a warning:\n%s", out)
+	}
+	if _, err := dockerErr("image", "inspect", first); err != nil {
+		t.Fatalf("the tag %s of the image a container uses was removed: %v", first, err)
+	}
+	docker(t, "rm", container)
+	writeFile(t, filepath.Join(ctxDir, "v.txt"), "3\n")
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	if _, err := dockerErr("image", "inspect", first); err == nil {
+		t.Errorf("the tag %s stayed after its container was gone and the image was updated again", first)
+	}
 }
