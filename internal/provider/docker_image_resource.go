@@ -389,6 +389,9 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 	if err := m.surfaceOptions(ctx, config.(*dockerImageModel), &opts); err != nil {
 		return nil, err
 	}
+	if err := injectImageMaps(ctx, m, &opts, target.cluster); err != nil {
+		return nil, err
+	}
 	if !m.Builder.IsNull() {
 		return newBuildkitBuild(ctx, data, m, opts, target)
 	}
