@@ -171,3 +171,47 @@ resource "imagebuild_docker_image" "app" {
 		}
 	}
 }
+
+// TestAccImageMaps_dockerfileIgnore: the build of a rewritten Dockerfile
+// (dockerfile outside the context) still takes its context through
+// <dockerfile>.dockerignore, not <context>/.dockerignore, as BuildKit does
+// for the file as written.
+func TestAccImageMaps_dockerfileIgnore(t *testing.T) {
+	env := requireTestEnv(t)
+	repo := uniqueRepo(t)
+	baseDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo base > /base.txt\n", env.BaseImage)})
+	appDir := writeFiles(t, map[string]string{
+		"a.txt":         "a\n",
+		"b.txt":         "b\n",
+		".dockerignore": "a.txt\n",
+	})
+	dfDir := writeFiles(t, map[string]string{
+		"app.Dockerfile":              fmt.Sprintf("FROM %s/base\nCOPY . /ctx/\nRUN ls /ctx > /ls.txt && cat /base.txt >> /ls.txt\n", repo),
+		"app.Dockerfile.dockerignore": "b.txt\n",
+	})
+	config := fmt.Sprintf(`
+resource "imagebuild_docker_image" "base" {
+  ref     = "%[1]s/base"
+  context = %[2]q
+}
+
+resource "imagebuild_docker_image" "app" {
+  ref        = "%[1]s/app"
+  context    = %[3]q
+  dockerfile = %[4]q
+  image_maps = [imagebuild_docker_image.base.status.ref]
+}
+`, repo, baseDir, appDir, filepath.Join(dfDir, "app.Dockerfile"))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				// a.txt, which only <context>/.dockerignore excludes, is
+				// there; b.txt is not (the engine sends neither ignore file).
+				Check: checkRun(appImage, "a.txt\nbase", "cat", "/ls.txt"),
+			},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
+}
