@@ -38,6 +38,9 @@ type Options struct {
 	ContextDir string
 	// DockerfileContents, when not nil, is the Dockerfile; otherwise
 	// DockerfilePath, or <ContextDir>/Dockerfile when that is empty.
+	// With both, the contents stand for the file at DockerfilePath (a
+	// rewrite of it, see internal/dockerfile): its name and its
+	// <DockerfilePath>.dockerignore still apply.
 	DockerfileContents *string
 	// DockerfilePath is the absolute path of the Dockerfile, which may lie
 	// outside the context; <DockerfilePath>.dockerignore beside it wins
@@ -202,19 +205,20 @@ func redactedLog(opts Options) (*strings.Replacer, func(string)) {
 
 // dockerfileNameOf is the Dockerfile's name in the dockerfile source.
 func dockerfileNameOf(opts Options) string {
-	if opts.DockerfileContents == nil && opts.DockerfilePath != "" {
+	if opts.DockerfilePath != "" {
 		return filepath.Base(opts.DockerfilePath)
 	}
 	return dockerfileName
 }
 
-// dockerfilePathOf is where the Dockerfile is on disk; "" for an inline one.
+// dockerfilePathOf is where the Dockerfile is on disk, or where the file
+// that its contents stand for is; "" for an inline one.
 func dockerfilePathOf(opts Options) string {
 	switch {
-	case opts.DockerfileContents != nil:
-		return ""
 	case opts.DockerfilePath != "":
 		return opts.DockerfilePath
+	case opts.DockerfileContents != nil:
+		return ""
 	}
 	return filepath.Join(opts.ContextDir, dockerfileName)
 }

@@ -62,12 +62,11 @@ func NewSessionParts(opts Options) (*SessionParts, error) {
 		return nil, fmt.Errorf("Dockerfile directory %s: %w", dockerfileDir, err)
 	}
 	if opts.DockerfileContents != nil {
-		dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
-		if err != nil {
-			return nil, err
+		dir, err := writeDockerfile(opts)
+		if dir != "" {
+			parts.Cleanup = func() { os.RemoveAll(dir) }
 		}
-		parts.Cleanup = func() { os.RemoveAll(dir) }
-		if err := os.WriteFile(filepath.Join(dir, dockerfileName), []byte(*opts.DockerfileContents), 0o600); err != nil {
+		if err != nil {
 			return fail(err)
 		}
 		if dockerfileFS, err = fsutil.NewFS(dir); err != nil {
@@ -161,4 +160,29 @@ func (r Redactor) Line(line string) string {
 func (r Redactor) Result(stages []Stage, err error) ([]Stage, error) {
 	result, err := redactResult(r.r, &Result{Stages: stages}, err)
 	return result.Stages, err
+}
+
+// writeDockerfile writes opts' Dockerfile contents into a new directory,
+// under the name the frontend asks for, with the ignore file that filters
+// the context beside it as <name>.dockerignore: the engine's frontend
+// reads it there, so a rewritten Dockerfile keeps the context it had.
+func writeDockerfile(opts Options) (string, error) {
+	dir, err := os.MkdirTemp("", "imagebuild-dockerfile-")
+	if err != nil {
+		return "", err
+	}
+	name := filepath.Join(dir, dockerfileNameOf(opts))
+	if err := os.WriteFile(name, []byte(*opts.DockerfileContents), 0o600); err != nil {
+		return dir, err
+	}
+	if ignore := ContextIgnoreFile(opts); ignore != "" {
+		raw, err := os.ReadFile(ignore)
+		if err == nil {
+			err = os.WriteFile(name+buildcontext.IgnoreFile, raw, 0o600)
+		}
+		if err != nil {
+			return dir, err
+		}
+	}
+	return dir, nil
 }

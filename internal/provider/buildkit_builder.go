@@ -179,6 +179,7 @@ func builderInputsKnown(m *dockerImageModel) bool {
 // the builder exists, and the arguments that only a builder takes.
 func (dockerImageKind) checkProvider(ctx context.Context, data *providerData, model kindModel, cluster Cluster, clusterKnown bool, diags *diag.Diagnostics) {
 	m := model.(*dockerImageModel)
+	checkImageMaps(ctx, m, cluster, clusterKnown, diags)
 	platforms := listStrings(ctx, m.Platforms)
 	if m.Builder.IsNull() {
 		if len(platforms) > 1 {

@@ -58,10 +58,10 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 			"they still name its image; a failed build leaves no tag, and a failed update leaves every tag where it was.",
 		Attributes: map[string]schema.Attribute{
 			"ref": schema.StringAttribute{
-				Required:    true,
+				Required: true,
 				Description: "Repository the command builds, e.g. `myapp` or `ghcr.io/acme/myapp`. No digest. A ref that names a registry " +
 					"is pushed there when `cluster_needs` is `push` (the default), even with no provider `cluster` block.",
-				Validators:  []validator.String{repositoryValidator()},
+				Validators: []validator.String{repositoryValidator()},
 			},
 			"args": schema.ListAttribute{
 				Required:    true,

@@ -181,7 +181,13 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`. "+
-				"A change in any of them rebuilds this image.", imageMapValidator()),
+				"A change in any of them rebuilds this image. As Tilt injects image maps, each map replaces, for the build, every `FROM`, "+
+				"`COPY --from` and `RUN --mount=...,from=` of the Dockerfile that names its repository (after substitution of the ARGs "+
+				"before the first `FROM`, with their defaults and `args`; a tag or digest written there gives way): `FROM acme/base` "+
+				"builds on `acme/base:tf-...` that another resource built. A map in the cluster's registry (`localhost:5000/acme_base:tf-...`) "+
+				"also stands for the repository it was moved from (`acme/base`). Stage names, `scratch` and references that use an ARG "+
+				"without a value are left alone. Only the Dockerfile sent to the build changes, not the file nor `input_digest`. "+
+				"A known map that matches nothing (an image ID always does) is a plan warning.", imageMapValidator()),
 			"image_id": schema.StringAttribute{Computed: true, Description: "ID of the built image (`sha256:...`); for a `builder`'s pushed image, its manifest or index digest."},
 		},
 	}
@@ -389,6 +395,9 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		opts.DockerfileContents = &contents
 	}
 	if err := m.surfaceOptions(ctx, config.(*dockerImageModel), &opts); err != nil {
+		return nil, err
+	}
+	if err := injectImageMaps(ctx, m, &opts, target.cluster); err != nil {
 		return nil, err
 	}
 	if !m.Builder.IsNull() {

@@ -17,13 +17,15 @@ resource "imagebuild_docker_image" "api" {
   }
 }
 
-# A second image built on top of the first: it is rebuilt when the API image changes.
+# A second image built on top of the first: its Dockerfile's
+# `FROM registry.example.com/team/api` builds on the image just built (the
+# map replaces it for the build), and it is rebuilt when the API image changes.
 resource "imagebuild_docker_image" "api_debug" {
   ref                 = "registry.example.com/team/api-debug"
   context             = "${path.module}/api"
   image_maps          = [imagebuild_docker_image.api.status.ref]
   dockerfile_contents = <<-EOT
-    FROM ${imagebuild_docker_image.api.status.ref}
+    FROM registry.example.com/team/api
     RUN apk add --no-cache strace
   EOT
 }
