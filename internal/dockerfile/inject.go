@@ -15,10 +15,12 @@ import (
 // acme/base:tf-0123, whatever the tag or digest the Dockerfile wrote.
 
 // Rename gives the repository that an image the Dockerfile names is known
-// by once built elsewhere: a cluster's registry moves "acme/base" to
-// "localhost:5000/acme_base" (see imageref.ForRegistry), so a map of the
-// moved repository stands for the Dockerfile's "acme/base" too.
-type Rename func(reference.Named) (reference.Named, error)
+// by once built elsewhere, and what starts its tags there: a cluster's
+// registry moves "acme/base" to "localhost:5000/acme_base" (see
+// imageref.Registry), so a map of the moved repository stands for the
+// Dockerfile's "acme/base" too; a registry that holds every image in one
+// repository tells them apart by a tag prefix ("base-").
+type Rename func(reference.Named) (repo reference.Named, tagPrefix string, err error)
 
 // Match is what one image map stands for in the Dockerfile.
 type Match struct {
@@ -47,7 +49,7 @@ func (f *File) MatchImageMaps(maps []string, args map[string]string, rename Rena
 			continue
 		}
 		for j, r := range refs {
-			if !taken[j] && r.Name != nil && sameRepository(out[i].Name, r.Name, rename) {
+			if !taken[j] && r.Name != nil && sameRepository(m, out[i].Name, r.Name, rename) {
 				taken[j] = true
 				out[i].Refs = append(out[i].Refs, r)
 			}
@@ -102,15 +104,31 @@ func mapName(m string) reference.Named {
 	return reference.TrimNamed(named)
 }
 
-func sameRepository(mapName, written reference.Named, rename Rename) bool {
+func sameRepository(mapRef string, mapName, written reference.Named, rename Rename) bool {
 	if mapName.Name() == written.Name() {
 		return true
 	}
 	if rename == nil {
 		return false
 	}
-	moved, err := rename(written)
-	return err == nil && moved != nil && moved.Name() == mapName.Name()
+	moved, prefix, err := rename(written)
+	if err != nil || moved == nil || moved.Name() != mapName.Name() {
+		return false
+	}
+	if prefix == "" {
+		return true
+	}
+	tagged, ok := parsedTagged(mapRef)
+	return ok && strings.HasPrefix(tagged.Tag(), prefix)
+}
+
+func parsedTagged(ref string) (reference.NamedTagged, bool) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return nil, false
+	}
+	tagged, ok := named.(reference.NamedTagged)
+	return tagged, ok
 }
 
 // edit replaces a span of the text.

@@ -1,6 +1,7 @@
 package dockerfile
 
 import (
+	"path"
 	"strings"
 	"testing"
 
@@ -9,9 +10,17 @@ import (
 
 // clusterRename moves a repository into localhost:5000 as a cluster's
 // registry does ("acme/base" -> "localhost:5000/acme_base").
-func clusterRename(r reference.Named) (reference.Named, error) {
+func clusterRename(r reference.Named) (reference.Named, string, error) {
 	escaped := strings.NewReplacer("/", "_", ":", "_").Replace(reference.FamiliarName(r))
-	return reference.ParseNormalizedNamed("localhost:5000/" + escaped)
+	moved, err := reference.ParseNormalizedNamed("localhost:5000/" + escaped)
+	return moved, "", err
+}
+
+// singleNameRename puts every repository into localhost:5000/all, its last
+// name part starting the tag, as a registry with single_name does.
+func singleNameRename(r reference.Named) (reference.Named, string, error) {
+	moved, err := reference.ParseNormalizedNamed("localhost:5000/all")
+	return moved, path.Base(reference.FamiliarName(r)) + "-", err
 }
 
 func TestInjectImageMaps(t *testing.T) {
@@ -120,6 +129,13 @@ func TestInjectImageMaps(t *testing.T) {
 			maps:   []string{"localhost:5000/acme_base:tf-1", "localhost:5000/team_tools@sha256:" + strings.Repeat("b", 64)},
 			rename: clusterRename,
 			want:   "FROM localhost:5000/acme_base:tf-1\nCOPY --from=localhost:5000/team_tools@sha256:" + strings.Repeat("b", 64) + " /t /t\n",
+		},
+		{
+			name:   "one repository for every image: the tag prefix tells them apart",
+			text:   "FROM acme/base\nCOPY --from=team/tools /t /t\n",
+			maps:   []string{"localhost:5000/all:tools-tf-2", "localhost:5000/all:base-tf-1"},
+			rename: singleNameRename,
+			want:   "FROM localhost:5000/all:base-tf-1\nCOPY --from=localhost:5000/all:tools-tf-2 /t /t\n",
 		},
 		{
 			name: "without the rename, the moved map matches nothing",

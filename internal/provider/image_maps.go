@@ -47,7 +47,10 @@ func clusterRename(cluster Cluster) dockerfile.Rename {
 	if cluster.RegistryHost == "" {
 		return nil
 	}
-	return func(n reference.Named) (reference.Named, error) { return imageref.ForRegistry(n, cluster.RegistryHost) }
+	return func(n reference.Named) (reference.Named, string, error) {
+		placed, err := cluster.registry().Place(n)
+		return placed.Repo, placed.TagPrefix, err
+	}
 }
 
 // buildArgValues are the build args that have a value, as the Dockerfile's
