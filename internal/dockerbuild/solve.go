@@ -106,10 +106,11 @@ func frontendAttrs(opts Options) (map[string]string, error) {
 		attrs["ulimit"] = strings.Join(ulimits, ",")
 	}
 	for name, v := range opts.NamedContexts {
+		key := "context:" + NamedContextName(name)
 		if strings.HasPrefix(v, NamedContextImagePrefix) {
-			attrs["context:"+name] = v
+			attrs[key] = v
 		} else {
-			attrs["context:"+name] = "local:" + namedContextSource(opts, name)
+			attrs[key] = "local:" + namedContextSource(opts, name)
 		}
 	}
 	return attrs, nil

@@ -207,3 +207,19 @@ func FuzzValidatePlatform(f *testing.F) {
 		}
 	})
 }
+
+func TestNamedContextName(t *testing.T) {
+	for key, want := range map[string]string{
+		"golang:latest":                 "golang",
+		"docker.io/library/golang:1.22": "golang:1.22",
+		"docker.io/library/golang":      "golang",
+		"assets":                        "assets",
+		"ghcr.io/acme/base:latest":      "ghcr.io/acme/base",
+		"localhost:5000/team/tools:v1":  "localhost:5000/team/tools:v1",
+		"docker.io/acme/builder:latest": "acme/builder",
+	} {
+		if got := NamedContextName(key); got != want {
+			t.Errorf("NamedContextName(%q) = %q, want %q", key, got, want)
+		}
+	}
+}

@@ -161,6 +161,19 @@ const NamedContextImagePrefix = "docker-image://"
 // Dockerfile uses (FROM name, COPY --from=name) and may name an image it
 // overrides; value is a local directory or docker-image://REF. Whether the
 // directory exists is for the plan to check.
+// NamedContextName is the name BuildKit's Dockerfile frontend looks up for
+// a build_contexts key, as buildx reduces it: an image name in familiar form
+// without ":latest" ("golang:latest" and "docker.io/library/golang" are
+// "golang", "docker.io/library/golang:1.22" is "golang:1.22"), so that
+// "FROM golang" finds it. A key that is no reference is returned as it is.
+func NamedContextName(key string) string {
+	named, err := reference.ParseNormalizedNamed(key)
+	if err != nil {
+		return key
+	}
+	return strings.TrimSuffix(reference.FamiliarString(named), ":latest")
+}
+
 func ValidateNamedContext(name, value string) error {
 	if _, err := reference.ParseNormalizedNamed(name); err != nil || strings.ContainsAny(name, "@") {
 		return fmt.Errorf("%q is not a build context name: write a lowercase name such as \"assets\", or the image it replaces, e.g. \"alpine\"", name)

@@ -480,3 +480,39 @@ resource "imagebuild_docker_image" "test" {
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: []resource.TestStep{step}})
 }
+
+// TestAccDockerImage_namedContextImageKeys: build_contexts keys that are
+// image names ("golang:latest", "docker.io/library/tools:1.0") replace the
+// images the Dockerfile names, as buildx reduces them. On builders in every
+// cell, and on the engine where its BuildKit has named contexts (API 1.42).
+func TestAccDockerImage_namedContextImageKeys(t *testing.T) {
+	env := requireBuildKit(t)
+	dockerfile := "FROM golang:latest\nCOPY --from=tools:1.0 /bin/busybox /tools-busybox\nRUN test -x /tools-busybox && echo replaced > /r.txt\n"
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": dockerfile})
+	image := func(name, base, extra string) string {
+		return fmt.Sprintf(`
+resource "imagebuild_docker_image" %q {
+  ref     = "%s-%s"
+  context = %q
+  build_contexts = {
+    "golang:latest"               = "docker-image://%s"
+    "docker.io/library/tools:1.0" = "docker-image://%s"
+  }
+%s
+}`, name, uniqueRepo(t), name, ctxDir, base, base, extra)
+	}
+	config := oneBuilderProvider(t, env.Registry, env.a) + image("builder", env.RegistryBaseImage, "  builder = \"one\"\n  cluster = \"reg\"")
+	checks := []resource.TestCheckFunc{checkInRegistry("imagebuild_docker_image.builder")}
+	if api := engineAPIVersion(t); !versions.LessThan(api, "1.42") {
+		config = builderProvider(testEngineHost(), env.Registry, fmt.Sprintf("  builder {\n    name = \"one\"\n    buildkit = [%q]\n  }", env.a)) +
+			image("builder", env.RegistryBaseImage, "  builder = \"one\"\n  cluster = \"reg\"") + image("engine", env.BaseImage, "")
+		checks = append(checks, checkRun("imagebuild_docker_image.engine", "replaced", "cat", "/r.txt"))
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(checks...)},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
+}

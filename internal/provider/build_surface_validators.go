@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -55,7 +57,21 @@ func (buildContextsValidator) ValidateMap(_ context.Context, req validator.MapRe
 	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
 		return
 	}
-	for name, e := range req.ConfigValue.Elements() {
+	elements := req.ConfigValue.Elements()
+	names := make([]string, 0, len(elements))
+	for name := range elements {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	seen := map[string]string{}
+	for _, name := range names {
+		e := elements[name]
+		reduced := dockerbuild.NamedContextName(name)
+		if other, dup := seen[reduced]; dup {
+			resp.Diagnostics.AddAttributeError(req.Path.AtMapKey(name), "Invalid build context",
+				fmt.Sprintf("%q and %q name the same image, %q, for BuildKit: keep one of them.", other, name, reduced))
+		}
+		seen[reduced] = name
 		if e.IsNull() || e.IsUnknown() {
 			continue
 		}

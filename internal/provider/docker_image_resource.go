@@ -125,7 +125,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Optional:    true,
 				ElementType: types.StringType,
 				Description: "Named contexts, as `--build-context`: a name that the Dockerfile uses (`COPY --from=NAME`, `FROM NAME`, or the image " +
-					"such a name replaces) mapped to a local directory (digested and filtered by its own `.dockerignore`; a relative path is taken " +
+					"such a name replaces, e.g. `golang:latest`, reduced as buildx does to the name BuildKit looks up: `golang`) mapped to a local directory (digested and filtered by its own `.dockerignore`; a relative path is taken " +
 					"from Terraform's working directory; it must exist at plan time) or to `docker-image://IMAGE`. Needs an engine of Docker 23.0 " +
 					"or later (API 1.42): older engines' Dockerfile frontend has no named contexts.",
 				Validators: []validator.Map{buildContextsValidator{}},
