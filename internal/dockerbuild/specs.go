@@ -130,6 +130,14 @@ func SSHProvider(specs []string) (session.Attachable, error) {
 	return provider, nil
 }
 
+// ValidateSSH checks one `--ssh` spec as the build will read it: the agent
+// sockets and key files it names exist and are readable (keys parse), and
+// a spec without a path finds $SSH_AUTH_SOCK.
+func ValidateSSH(spec string) error {
+	_, err := SSHProvider([]string{spec})
+	return err
+}
+
 // ValidatePlatform checks an os/arch[/variant] string with containerd's
 // parser, as `docker build --platform` does.
 func ValidatePlatform(platform string) error {

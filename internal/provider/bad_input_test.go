@@ -32,6 +32,7 @@ func TestAccBadInput(t *testing.T) {
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\n", "file.txt": "not a directory\n"})
 	noDockerfile := writeFiles(t, map[string]string{"app.txt": "no Dockerfile here\n"})
 	missing := filepath.Join(t.TempDir(), "missing")
+	badDockerfile := filepath.Join(writeFiles(t, map[string]string{"Dockerfile.bad": "FORM scratch\n"}), "Dockerfile.bad")
 	t.Setenv("IMAGEBUILD_BAD_INPUT_UNSET", "")
 	os.Unsetenv("IMAGEBUILD_BAD_INPUT_UNSET")
 
@@ -135,6 +136,9 @@ func TestAccBadInput(t *testing.T) {
 		{name: "provider registry host with scheme", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"https://registry.example.com\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
 		{name: "provider registry path upper case", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"gcr.io/Acme\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},
 		{name: "provider single_name with tag", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"localhost:5000\"\n      single_name = \"images:v1\"\n    }\n  }", resource: docker(""), wantErr: `not a repository path; write`, wantPath: `single_name\s*=`},
+		{name: "dockerfile_contents the parser refuses", resource: docker("  dockerfile_contents = \"FROM scratch\\nRUNN echo\\n\""), wantErr: `(?s)parser refuses.*line 2: unknown instruction: RUNN`, wantPath: `dockerfile_contents\s*=`},
+		{name: "dockerfile the parser refuses", resource: docker(fmt.Sprintf("  dockerfile = %q", badDockerfile)), wantErr: `(?s)parser refuses.*line 1: unknown instruction: FORM`, wantPath: `dockerfile\s*=`},
+		{name: "ssh key that is not there", resource: docker(fmt.Sprintf("  ssh_agent_configs = [\"id=%s\"]", missing)), wantErr: `(?s)no such file|not exist`, wantPath: `ssh_agent_configs\s*=`},
 		{name: "docker image_maps not a ref", resource: docker(`  image_maps = ["not a ref!"]`), wantErr: `not an image reference or ID.*status.ref`, wantPath: `image_maps\s*=`},
 		{name: "cmd image_maps not a ref", resource: cmd(runs + "\n  image_maps = [\"ok/base:v1\", \"Bad/Ref\"]"), wantErr: `not an image reference or ID`, wantPath: `image_maps\s*=`},
 		{name: "provider registry host that is a Docker Hub path", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"myregistry\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},

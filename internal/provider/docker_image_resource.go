@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerfile"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 )
@@ -82,7 +83,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			},
 			"dockerfile_contents": schema.StringAttribute{
 				Optional:    true,
-				Description: "The Dockerfile's text. When null, the file named by `dockerfile` is used, else `<context>/Dockerfile`.",
+				Description: "The Dockerfile's text. When null, the file named by `dockerfile` is used, else `<context>/Dockerfile`. " +
+					"A plan refuses a Dockerfile that BuildKit's parser refuses (an unknown instruction, a malformed one), naming its line, " +
+					"unless a `# syntax=` line hands it to another frontend.",
 				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"dockerfile": schema.StringAttribute{
@@ -174,7 +177,8 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				"a new secret value alone does not rebuild the image. The files and variables are checked at plan, not by `terraform validate`.",
 				secretValidator()),
 			"ssh_agent_configs": stringListAttribute("SSH agents or keys for `RUN --mount=type=ssh`, as `--ssh`: `default` "+
-				"(the agent at `$SSH_AUTH_SOCK`), `ID`, or `ID=PATH[,PATH]` (agent sockets or private keys).", sshValidator()),
+				"(the agent at `$SSH_AUTH_SOCK`), `ID`, or `ID=PATH[,PATH]` (agent sockets or private keys). The sockets and keys "+
+				"(or `$SSH_AUTH_SOCK`) are checked at plan, not by `terraform validate`.", sshValidator()),
 			"target": schema.StringAttribute{
 				Optional:    true,
 				Description: "Stage of a multi-stage Dockerfile to build, as `--target`.",
@@ -210,6 +214,7 @@ func validSecretID(id string) error {
 func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.Diagnostics) {
 	m := model.(*dockerImageModel)
 	checkSecretSources(ctx, m.Secrets, diags)
+	checkSSHSources(ctx, m.SSHAgentConfigs, diags)
 	checkSurface(ctx, m, diags)
 	if m.Context.IsUnknown() {
 		return
@@ -231,6 +236,47 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 		if _, err := os.Stat(dockerfile); err != nil {
 			diags.AddAttributeError(path.Root("dockerfile_contents"), "No Dockerfile",
 				fmt.Sprintf("%s does not exist (%v). Create it, or give the Dockerfile's text in dockerfile_contents.", dockerfile, err))
+			return
+		}
+	}
+	checkDockerfileParses(m, dir, diags)
+}
+
+// checkDockerfileParses refuses, at plan, a Dockerfile that BuildKit's
+// parser refuses (unless a syntax directive names another frontend), on the
+// attribute that gives it, instead of failing the apply.
+func checkDockerfileParses(m *dockerImageModel, contextDir string, diags *diag.Diagnostics) {
+	if m.DockerfileContents.IsUnknown() || m.Dockerfile.IsUnknown() {
+		return
+	}
+	text, file, attr, err := m.dockerfileSource(contextDir)
+	if err != nil {
+		return // checkPlan and checkSurface say that it is missing
+	}
+	if err := dockerfile.Check(text); err != nil {
+		where := "dockerfile_contents"
+		if file != "" {
+			where = file
+		}
+		diags.AddAttributeError(path.Root(attr), "Dockerfile does not parse",
+			fmt.Sprintf("BuildKit's Dockerfile parser refuses %s: %v. Correct that line; a Dockerfile for another frontend starts with a "+
+				"`# syntax=IMAGE` line, which leaves it to that frontend.", where, err))
+	}
+}
+
+// checkSSHSources checks that each known ssh_agent_configs entry's sockets
+// and keys are there, on the entry's own path, as the build will read them.
+func checkSSHSources(ctx context.Context, specs types.List, diags *diag.Diagnostics) {
+	if specs.IsNull() || specs.IsUnknown() {
+		return
+	}
+	for i, e := range specs.Elements() {
+		s, ok := e.(types.String)
+		if !ok || s.IsUnknown() || s.IsNull() {
+			continue
+		}
+		if err := dockerbuild.ValidateSSH(s.ValueString()); err != nil {
+			diags.AddAttributeError(path.Root("ssh_agent_configs").AtListIndex(i), "SSH agent or key not available", err.Error())
 		}
 	}
 }
