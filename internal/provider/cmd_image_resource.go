@@ -243,7 +243,7 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 			Args:    listStrings(ctx, m.Args),
 			Dir:     m.Dir.ValueString(),
 			LogLine: func(line string) { tflog.Info(ctx, line) },
-			Redact:  redact.Func(redact.Values(values)),
+			Redact:  redact.Values(values),
 		},
 		UserEnv:           env,
 		BaseEnv:           os.Environ(),
