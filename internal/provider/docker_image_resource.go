@@ -256,7 +256,7 @@ func workingDir() string {
 
 // inputs digests the arguments that are set, the cluster's registry and
 // arch, the context's files, the Dockerfile and the values of bare KEY args.
-func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
+func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
