@@ -436,6 +436,9 @@ resource "imagebuild_cmd_image" "test" {
 		t.Fatalf("setting secret_env_version planned no rebuild (%v):\n%s", err, out)
 	}
 	cli.mustRun("apply", "-auto-approve", "-no-color")
+	if show := cli.mustRun("state", "show", "-no-color", "imagebuild_cmd_image.test"); !regexp.MustCompile(`reason\s*=\s*"inputs changed: secret_env_version"`).MatchString(show) {
+		t.Errorf("want status.completed.reason \"inputs changed: secret_env_version\":\n%s", show)
+	}
 	expectEmptyPlan(t, cli)
 }
 

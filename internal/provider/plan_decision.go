@@ -2,6 +2,7 @@ package provider
 
 import (
 	"maps"
+	"slices"
 	"strings"
 )
 
@@ -84,7 +85,8 @@ func changedReason(inputs, prior buildInputs) string {
 	if prior == nil {
 		return reasonInputsChanged
 	}
-	changed := inputs.changedSince(prior)
+	// A retired input did not change what is built; it is just not read.
+	changed := slices.DeleteFunc(inputs.changedSince(prior), func(name string) bool { return slices.Contains(retiredInputs, name) })
 	if len(changed) == 0 {
 		return reasonInputsChanged
 	}

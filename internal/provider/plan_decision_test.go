@@ -47,11 +47,11 @@ func TestDecidePlan(t *testing.T) {
 		{"only the retired secret_env hash differs", planFacts{exists: true, inputs: built, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
 			planDecision{}},
 		{"retired secret_env hash and a new secret_env_version", planFacts{exists: true, inputs: withVersion, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
-			planDecision{true, "inputs changed: secret_env, secret_env_version"}},
+			planDecision{true, "inputs changed: secret_env_version"}},
 		{"retired secret_env hash and a changed input", planFacts{exists: true, inputs: changed, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
-			planDecision{true, "inputs changed: context files, secret_env"}},
+			planDecision{true, "inputs changed: context files"}},
 		{"retired secret_env hash, recorded inputs not of the state's digest", planFacts{exists: true, inputs: built, priorDigest: changed.digest(), priorInputs: withSecretEnv},
-			planDecision{true, "inputs changed: secret_env"}},
+			planDecision{true, reasonInputsChanged}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
