@@ -341,6 +341,8 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 // When neither can be asked, the state stays as it is: a plan needs no
 // engine, only a build does.
 func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	// The digest key of an earlier version goes with the next refresh that
+	// Terraform saves: without it, its keyed hash of secret_env is no clue.
 	resp.Diagnostics.Append(dropDigestKey(ctx, resp.Private)...)
 	if r.data == nil {
 		return
