@@ -100,13 +100,13 @@ func clusterRefAttribute() schema.StringAttribute {
 
 func clusterNeedsAttribute() schema.StringAttribute {
 	return schema.StringAttribute{
-		Optional:    true,
-		Computed:    true,
-		Default:     stringdefault.StaticString(clusterNeedsPush),
+		Optional: true,
+		Computed: true,
+		Default:  stringdefault.StaticString(clusterNeedsPush),
 		Description: "`push` (default): push `status.ref` (and the tags that name a registry) to the cluster's registry, or, for a " +
 			"cluster without one, to the registry that `ref` names, if it names one (`ghcr.io/acme/api`); a ref without a registry " +
 			"(`api`, `team/api`) stays in the engine. `base-image`: keep the image in the engine.",
-		Validators:  []validator.String{stringvalidator.OneOf(clusterNeedsPush, clusterNeedsBaseImage)},
+		Validators: []validator.String{stringvalidator.OneOf(clusterNeedsPush, clusterNeedsBaseImage)},
 	}
 }
 
