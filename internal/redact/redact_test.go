@@ -75,3 +75,32 @@ func longestCommon(s, secret string) int {
 	}
 	return best
 }
+
+// FuzzReplace checks that a masked text holds no value, and that SafeCut
+// stays within the text and leaves a value that starts near the end whole.
+func FuzzReplace(f *testing.F) {
+	f.Add("login robot$ci:Tr0ub4dor&3 as robot$ci", "robot$ci", "robot$ci:Tr0ub4dor&3")
+	f.Add("aaaaaaaaaa", "aaaa", "aaaaa")
+	f.Fuzz(func(t *testing.T, text, a, b string) {
+		if strings.Contains(a+b, "*") {
+			return // the mark itself could then spell a value
+		}
+		m := Values([]string{a, b})
+		masked := m.Replace(text)
+		for _, v := range m.valuesOrNone() {
+			if strings.Contains(masked, v) {
+				t.Fatalf("Replace(%q) = %q holds %q", text, masked, v)
+			}
+		}
+		if cut := m.SafeCut(text); cut < 0 || cut > len(text) || m != nil && cut > max(0, len(text)-(m.Longest()-1)) && !strings.HasSuffix(m.Replace(text[:cut]), Mark) {
+			t.Fatalf("SafeCut(%q) = %d", text, cut)
+		}
+	})
+}
+
+func (m *Masker) valuesOrNone() []string {
+	if m == nil {
+		return nil
+	}
+	return m.values
+}
