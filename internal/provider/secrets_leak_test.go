@@ -164,7 +164,8 @@ resource "imagebuild_cmd_image" "test" {
 // 473 bytes before it put it across the 512-byte cut of a line in the
 // error (and so in status.completed.error in state), and a line of about
 // 1 MiB puts it across the split of a long line in the INFO log. Neither
-// holds a run of 8 bytes of it.
+// holds a run of 8 bytes of it; nor does the excerpt of a bad
+// outputs_image_ref_to file, with 180 bytes before the secret (cut at 200).
 func TestAccCmdImage_secretEnvMaskedBeforeCuts(t *testing.T) {
 	requireTestEnv(t)
 	requireWriteOnlyClient(t)
@@ -175,10 +176,9 @@ func TestAccCmdImage_secretEnvMaskedBeforeCuts(t *testing.T) {
 	secret := hex.EncodeToString(raw) // 40 bytes, as in the issue's proof
 	cli := newTerraformCLI(t, "INFO")
 	cli.env = append(cli.env, "TF_VAR_token="+secret)
-	script := `head -c 1048556 /dev/zero | tr '\0' q; printf %s "$TOKEN"; head -c 100 /dev/zero | tr '\0' r; echo
-head -c 473 /dev/zero | tr '\0' p; echo "$TOKEN"
-exit 3`
-	cli.writeConfig(fmt.Sprintf(`
+	repo := uniqueRepo(t)
+	config := func(script, extra string) string {
+		return fmt.Sprintf(`
 variable "token" {
   type      = string
   sensitive = true
@@ -188,8 +188,9 @@ variable "token" {
 resource "imagebuild_cmd_image" "test" {
   ref        = %q
   secret_env = { TOKEN = var.token }
-  args       = ["sh", "-c", %s]
-}`, uniqueRepo(t), hclString(script)))
+  args       = ["sh", "-c", %s]%s
+}`, repo, hclString(script), extra)
+	}
 	leaked := func(text string) string {
 		for i := 0; i+8 <= len(secret); i++ {
 			if strings.Contains(text, secret[i:i+8]) {
@@ -198,27 +199,36 @@ resource "imagebuild_cmd_image" "test" {
 		}
 		return ""
 	}
+	// applyFails applies, which must fail with an error that quotes marker
+	// (the masked secret after its padding), in the output and in state.
+	applyFails := func(what, marker string) {
+		t.Helper()
+		out, err := cli.run("apply", "-auto-approve", "-no-color")
+		if err == nil {
+			t.Fatalf("%s: want the apply to fail:\n%s", what, out)
+		}
+		if run := leaked(out); run != "" {
+			t.Errorf("%s: the error holds %q of the secret", what, run)
+		}
+		if !strings.Contains(out, marker) {
+			t.Errorf("%s: the error does not quote %q; the test would prove nothing", what, marker)
+		}
+		state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(state), marker) {
+			t.Errorf("%s: status.completed.error in state does not quote %q; the test would prove nothing", what, marker)
+		}
+		if run := leaked(string(state)); run != "" {
+			t.Errorf("%s: state holds %q of the secret", what, run)
+		}
+	}
 
-	out, err := cli.run("apply", "-auto-approve", "-no-color")
-	if err == nil {
-		t.Fatalf("want the command to fail:\n%s", out)
-	}
-	if run := leaked(out); run != "" {
-		t.Errorf("the error of the failed command holds %q of the secret", run)
-	}
-	if !strings.Contains(out, "pppp****") {
-		t.Errorf("the error does not quote the padded line, masked; the test would prove nothing")
-	}
-	state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(state), "pppp****") {
-		t.Errorf("status.completed.error in state does not quote the padded line, masked; the test would prove nothing")
-	}
-	if run := leaked(string(state)); run != "" {
-		t.Errorf("state holds %q of the secret", run)
-	}
+	cli.writeConfig(config(`head -c 1048556 /dev/zero | tr '\0' q; printf %s "$TOKEN"; head -c 100 /dev/zero | tr '\0' r; echo
+head -c 473 /dev/zero | tr '\0' p; echo "$TOKEN"
+exit 3`, ""))
+	applyFails("a failed command", "pppp****")
 	log := cli.log()
 	if !strings.Contains(log, "qqqq****rrrr") || !strings.Contains(log, "pppp****") {
 		t.Errorf("the INFO log does not show the masked lines; the test would prove nothing")
@@ -226,4 +236,9 @@ resource "imagebuild_cmd_image" "test" {
 	if run := leaked(log); run != "" {
 		t.Errorf("the INFO log holds %q of the secret", run)
 	}
+
+	refFile := filepath.Join(t.TempDir(), "ref.txt")
+	cli.writeConfig(config(`head -c 180 /dev/zero | tr '\0' x > "$REF_FILE"; printf '%s two words' "$TOKEN" >> "$REF_FILE"`,
+		fmt.Sprintf("\n  env = { REF_FILE = %q }\n  outputs_image_ref_to = %q", refFile, refFile)))
+	applyFails("a bad outputs_image_ref_to file", "xxxx****")
 }
