@@ -85,7 +85,7 @@ func Build(ctx context.Context, images Images, spec Spec, now time.Time) (*Resul
 	}
 	built := expected
 	if spec.OutputsImageRefTo != "" {
-		if built, err = ReadRefFile(spec.OutputsImageRefTo); err != nil {
+		if built, err = ReadRefFile(spec.OutputsImageRefTo, spec.Command.Redact); err != nil {
 			return result, err
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 const (
@@ -27,13 +29,17 @@ type outputReader struct {
 	tail *tail
 }
 
-// startReading reads lines from output until it ends, passing each to logLine
-// (when set) and keeping the last ones for an error message.
-func startReading(output io.Reader, logLine func(string)) *outputReader {
+// startReading reads lines from output until it ends, masks secrets in
+// each, then passes it to logLine (when set) and keeps the last ones for an
+// error message. Masking comes first: any cut (of a long line, of a line
+// quoted in an error) must not leave a part of a secret that no longer
+// matches the whole.
+func startReading(output io.Reader, mask *redact.Masker, logLine func(string)) *outputReader {
 	r := &outputReader{done: make(chan struct{}), tail: newTail(tailLines)}
 	go func() {
 		defer close(r.done)
-		readLines(output, func(line string) {
+		readLines(output, mask.SafeCut, func(line string) {
+			line = mask.Replace(line)
 			r.tail.add(line)
 			if logLine != nil {
 				logLine(line)
@@ -59,9 +65,11 @@ func (r *outputReader) finish(output *os.File, timeout time.Duration) []string {
 }
 
 // readLines calls emit for every line of r, without its line ending,
-// including a last line that has none. Lines longer than maxLineBytes are
-// passed on in pieces of that size. It returns when r ends or fails.
-func readLines(r io.Reader, emit func(string)) {
+// including a last line that has none. A line longer than maxLineBytes is
+// passed on in pieces of about that size, each cut where safeCut says (the
+// rest is carried over into the next piece, so that a secret that spans the
+// cut is still seen whole). It returns when r ends or fails.
+func readLines(r io.Reader, safeCut func(string) int, emit func(string)) {
 	br := bufio.NewReaderSize(r, 64*1024)
 	var line []byte
 	for {
@@ -69,8 +77,10 @@ func readLines(r io.Reader, emit func(string)) {
 		line = append(line, chunk...)
 		if errors.Is(err, bufio.ErrBufferFull) {
 			if len(line) >= maxLineBytes {
-				emit(string(line))
-				line = line[:0]
+				if cut := safeCut(string(line)); cut > 0 {
+					emit(string(line[:cut]))
+					line = line[:copy(line, line[cut:])]
+				}
 			}
 			continue
 		}

@@ -14,6 +14,8 @@ import (
 	"unicode"
 
 	"github.com/distribution/reference"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 const (
@@ -81,8 +83,9 @@ func PrepareRefFile(path string) error {
 // ReadRefFile reads the ref a command wrote to path: exactly one tagged ref
 // (such as "myapp:v1" or "registry:5000/team/app:abc"), surrounded by any
 // whitespace. A ref with both a tag and a digest is accepted, as Tilt does; a
-// ref with a digest only is not, since it carries no tag.
-func ReadRefFile(path string) (reference.NamedTagged, error) {
+// ref with a digest only is not, since it carries no tag. An error quotes
+// the file with mask's secrets masked.
+func ReadRefFile(path string, mask *redact.Masker) (reference.NamedTagged, error) {
 	content, err := readLimited(path, maxRefFileBytes)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%s does not exist after the command ran: the command must write the ref of the image it built there", path)
@@ -90,35 +93,47 @@ func ReadRefFile(path string) (reference.NamedTagged, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot read the image ref file %s: %w", path, err)
 	}
+	quoted := quotable(content, mask)
 	if len(content) > maxRefFileBytes {
-		return nil, refFileError(path, content, fmt.Sprintf("is longer than %d bytes", maxRefFileBytes))
+		return nil, refFileError(path, quoted, fmt.Sprintf("is longer than %d bytes", maxRefFileBytes))
 	}
 	text := strings.TrimSpace(string(content))
 	if text == "" {
-		return nil, refFileError(path, content, "is empty")
+		return nil, refFileError(path, quoted, "is empty")
 	}
 	if strings.ContainsFunc(text, unicode.IsSpace) {
-		return nil, refFileError(path, content, "holds more than one word or line")
+		return nil, refFileError(path, quoted, "holds more than one word or line")
 	}
-	return parseTaggedRef(path, content, text)
+	return parseTaggedRef(path, quoted, text)
 }
 
-func parseTaggedRef(path string, content []byte, text string) (reference.NamedTagged, error) {
+// quotable is the ref file as an error may quote it: masked whole, before
+// the cut, and without what may be the start of a secret cut off by the
+// read limit.
+func quotable(content []byte, mask *redact.Masker) string {
+	text := string(content)
+	if len(content) > maxRefFileBytes {
+		text = text[:mask.SafeCut(text)]
+	}
+	return truncate(mask.Replace(text), maxQuotedBytes)
+}
+
+func parseTaggedRef(path, quoted, text string) (reference.NamedTagged, error) {
 	named, err := reference.ParseNormalizedNamed(text)
 	if err != nil {
-		return nil, refFileError(path, content, fmt.Sprintf("is not a valid image reference (%v)", err))
+		return nil, refFileError(path, quoted, fmt.Sprintf("is not a valid image reference (%v)", err))
 	}
 	tagged, ok := named.(reference.NamedTagged)
 	if !ok {
-		return nil, refFileError(path, content, "holds a ref without a tag")
+		return nil, refFileError(path, quoted, "holds a ref without a tag")
 	}
 	return tagged, nil
 }
 
 // refFileError explains what is wrong with the ref file and what it must hold.
-func refFileError(path string, content []byte, problem string) error {
+func refFileError(path, quoted, problem string) error {
 	return fmt.Errorf("%s %s: it holds %q; the command must write a tagged ref such as myapp:v1 to %s",
-		path, problem, truncate(string(content), maxQuotedBytes), path)
+		path, problem, quoted, path)
 }
 
 // readLimited reads up to limit+1 bytes of path, so that the caller can tell

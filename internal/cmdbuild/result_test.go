@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/distribution/reference"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 func mustNamed(t *testing.T, s string) reference.Named {
@@ -96,9 +98,9 @@ func TestReadRefFileGood(t *testing.T) {
 		"  localhost:5000/team/app:tf-build-1 \n\n": "localhost:5000/team/app:tf-build-1",
 		"app:v1@sha256:" + strings.Repeat("b", 64):  "docker.io/library/app:v1@sha256:" + strings.Repeat("b", 64),
 	} {
-		got, err := ReadRefFile(writeRefFile(t, content))
+		got, err := ReadRefFile(writeRefFile(t, content), nil)
 		if err != nil || got.String() != want {
-			t.Errorf("ReadRefFile(%q) = %v, %v; want %s", content, got, err, want)
+			t.Errorf("ReadRefFile(%q, nil) = %v, %v; want %s", content, got, err, want)
 		}
 	}
 }
@@ -117,7 +119,7 @@ func TestReadRefFileBad(t *testing.T) {
 		{"too long", strings.Repeat("x", 5000) + ":v1", "is longer than 4096 bytes"},
 	} {
 		file := writeRefFile(t, tc.content)
-		_, err := ReadRefFile(file)
+		_, err := ReadRefFile(file, nil)
 		if err == nil {
 			t.Errorf("%s: accepted", tc.name)
 			continue
@@ -132,9 +134,34 @@ func TestReadRefFileBad(t *testing.T) {
 	}
 }
 
+// The excerpt of a bad ref file is masked whole before it is cut: 180 bytes
+// before a 40-byte secret put it across the 200-byte cut.
+func TestReadRefFileMasksTheExcerpt(t *testing.T) {
+	secret := "ghp_T0k3nV4lu3-0123456789abcdefghijklmno"
+	mask := redact.Values([]string{secret})
+	for _, content := range []string{
+		strings.Repeat("x", 180) + secret + " two words",
+		strings.Repeat("x", maxRefFileBytes-20) + secret,
+	} {
+		_, err := ReadRefFile(writeRefFile(t, content), mask)
+		if err == nil {
+			t.Fatal("accepted")
+		}
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(err.Error(), secret[i:i+8]) {
+				t.Errorf("the error quotes %q of the secret: %v", secret[i:i+8], err)
+				break
+			}
+		}
+	}
+	if _, err := ReadRefFile(writeRefFile(t, secret+" x"), mask); err == nil || !strings.Contains(err.Error(), `it holds "**** x"`) {
+		t.Errorf("error = %v, want the masked excerpt", err)
+	}
+}
+
 func TestReadRefFileMissing(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "never-written")
-	_, err := ReadRefFile(file)
+	_, err := ReadRefFile(file, nil)
 	want := file + " does not exist after the command ran: the command must write the ref of the image it built there"
 	if err == nil || err.Error() != want {
 		t.Errorf("err = %v", err)
@@ -143,7 +170,7 @@ func TestReadRefFileMissing(t *testing.T) {
 
 func TestReadRefFileDirectory(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := ReadRefFile(dir); err == nil || !strings.Contains(err.Error(), dir) {
+	if _, err := ReadRefFile(dir, nil); err == nil || !strings.Contains(err.Error(), dir) {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -162,7 +189,7 @@ func FuzzReadRefFile(f *testing.F) {
 		if err := os.WriteFile(file, content, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		ref, err := ReadRefFile(file)
+		ref, err := ReadRefFile(file, nil)
 		if err != nil {
 			if ref != nil {
 				t.Errorf("returned both %v and %v", ref, err)

@@ -11,6 +11,8 @@ import (
 	"os/exec"
 	"sync"
 	"time"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 const (
@@ -41,11 +43,12 @@ type Command struct {
 	// LogLine, if set, receives the command's stdout and stderr, merged, one
 	// line at a time (without the line ending) as they arrive. It is called
 	// from a single goroutine and never after Run returns. A line longer than
-	// 1 MiB arrives in pieces of 1 MiB.
+	// 1 MiB arrives in pieces of about 1 MiB.
 	LogLine func(line string)
-	// Redact, if set, masks secrets in every line of output before LogLine
-	// and the error's tail see it.
-	Redact func(line string) string
+	// Redact, if set, masks secrets in every line of output, whole, before
+	// LogLine and the error's tail see it, and in the excerpt of a ref file
+	// that an error quotes.
+	Redact *redact.Masker
 	// Started, if set, is called once the command is running, with its
 	// process ID. On Unix that is also the ID of the process group that Run
 	// kills when it is done, which lets callers (and tests) observe it.
@@ -97,19 +100,10 @@ func Run(ctx context.Context, cmd Command) error {
 		cmd.Started(pid)
 	}
 
-	logLine := cmd.LogLine
-	if cmd.Redact != nil && logLine != nil {
-		logLine = func(line string) { cmd.LogLine(cmd.Redact(line)) }
-	}
-	reader := startReading(output, logLine)
+	reader := startReading(output, cmd.Redact, cmd.LogLine)
 	waitErr := c.Wait()
 	stopGroup(pid, stop.killDeadline())
 	failure.Tail = reader.finish(output, drainTimeout)
-	if cmd.Redact != nil {
-		for i, line := range failure.Tail {
-			failure.Tail[i] = cmd.Redact(line)
-		}
-	}
 
 	return failure.afterExit(ctx, c.ProcessState, waitErr, stop.requested())
 }

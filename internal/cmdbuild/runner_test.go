@@ -5,6 +5,7 @@ package cmdbuild
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 // lineLog collects what Run passes to LogLine.
@@ -375,12 +378,71 @@ func TestRunRedactsLogAndTail(t *testing.T) {
 		Args:    []string{"sh", "-c", "echo token=$TOKEN; exit 3"},
 		Env:     []string{"PATH=" + os.Getenv("PATH"), "TOKEN=s3cr3t-value"},
 		LogLine: func(line string) { logged = append(logged, line) },
-		Redact:  func(line string) string { return strings.ReplaceAll(line, "s3cr3t-value", "****") },
+		Redact:  redact.Values([]string{"s3cr3t-value"}),
 	})
 	if err == nil || strings.Contains(err.Error(), "s3cr3t-value") || !strings.Contains(err.Error(), "token=****") {
 		t.Errorf("error = %v, want the masked tail", err)
 	}
 	if strings.Join(logged, "\n") != "token=****" {
 		t.Errorf("logged %q, want the masked line", logged)
+	}
+}
+
+// testSecret is 40 bytes, as the secret of issue 23's proof.
+const testSecret = "ghp_T0k3nV4lu3-0123456789abcdefghijklmno"
+
+// leaks says whether s holds a run of 8 or more bytes of secret.
+func leaks(s, secret string) bool {
+	for i := 0; i+8 <= len(secret); i++ {
+		if strings.Contains(s, secret[i:i+8]) {
+			return true
+		}
+	}
+	return false
+}
+
+// A line is masked whole before the error's tail cuts it to 512 bytes: 473
+// bytes of padding put the secret across that cut.
+func TestRunMasksBeforeTheTailCut(t *testing.T) {
+	var log lineLog
+	err := Run(testContext(t, 10*time.Second), Command{
+		Args:    []string{"sh", "-c", `head -c 473 /dev/zero | tr '\0' p; echo "$TOKEN"; exit 3`},
+		Env:     []string{"PATH=" + os.Getenv("PATH"), "TOKEN=" + testSecret},
+		LogLine: log.add,
+		Redact:  redact.Values([]string{testSecret}),
+	})
+	if err == nil || leaks(err.Error(), testSecret) || !strings.Contains(err.Error(), strings.Repeat("p", 473)+"****") {
+		t.Errorf("error = %v; want the masked line, without a byte run of the secret", err)
+	}
+	if got := strings.Join(log.all(), "\n"); got != strings.Repeat("p", 473)+"****" {
+		t.Errorf("logged %.40q…, want the masked line", got)
+	}
+}
+
+// A secret across the 1 MiB split of a long line is masked whole: the rest
+// of the piece is carried over into the next one.
+func TestRunMasksAcrossTheLineSplit(t *testing.T) {
+	if maxLineBytes%(64*1024) != 0 {
+		t.Fatalf("maxLineBytes = %d: this test puts the secret across a split at a multiple of the reader's buffer", maxLineBytes)
+	}
+	for _, before := range []int{maxLineBytes - 20, maxLineBytes - 39, maxLineBytes - 1, maxLineBytes - 40} {
+		var log lineLog
+		script := fmt.Sprintf(`head -c %d /dev/zero | tr '\0' p; printf %%s "$TOKEN"; head -c 100 /dev/zero | tr '\0' q; echo`, before)
+		err := Run(testContext(t, 20*time.Second), Command{
+			Args:    []string{"sh", "-c", script},
+			Env:     []string{"PATH=" + os.Getenv("PATH"), "TOKEN=" + testSecret},
+			LogLine: log.add,
+			Redact:  redact.Values([]string{testSecret}),
+		})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		pieces := log.all()
+		joined := strings.Join(pieces, "")
+		if len(pieces) < 2 || leaks(strings.Join(pieces, "|"), testSecret) ||
+			joined != strings.Repeat("p", before)+"****"+strings.Repeat("q", 100) {
+			t.Errorf("secret after %d bytes: %d pieces of %d bytes in all; want the masked line in two or more pieces, without a byte run of the secret",
+				before, len(pieces), len(joined))
+		}
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/moby/buildkit/session/filesync"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 // Options describe one build; the fields mirror `docker build` flags.
@@ -194,7 +195,7 @@ func (b *Builder) buildEndpoint(ctx context.Context, sess *session.Session, opts
 }
 
 // redactedLog is opts.LogLine with the build's secrets masked.
-func redactedLog(opts Options) (*strings.Replacer, func(string)) {
+func redactedLog(opts Options) (*redact.Masker, func(string)) {
 	redact := secretRedactor(opts.Secrets, opts.SecretValues)
 	logLine := opts.LogLine
 	if redact != nil && logLine != nil {

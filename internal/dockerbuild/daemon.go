@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 
 	controlapi "github.com/moby/buildkit/api/services/control"
 	"github.com/moby/buildkit/session"
@@ -12,6 +11,7 @@ import (
 	"github.com/tonistiigi/fsutil"
 
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
 )
 
 // The pieces of an engine build that a build on a BuildKit daemon shares:
@@ -140,7 +140,7 @@ func (s *StatusRecorder) Failure(message string) error {
 
 // Redactor masks the values of a build's secrets in what it prints.
 type Redactor struct {
-	r *strings.Replacer
+	r *redact.Masker
 }
 
 // NewRedactor reads the values of opts' secrets.
@@ -150,9 +150,6 @@ func NewRedactor(opts Options) Redactor {
 
 // Line masks one line.
 func (r Redactor) Line(line string) string {
-	if r.r == nil {
-		return line
-	}
 	return r.r.Replace(line)
 }
 

@@ -72,7 +72,7 @@ func (s secretSource) value() string {
 // their lines, in text the build prints: a RUN step that echoes a secret
 // must not carry it into logs, errors or state. Nil when there is nothing
 // to mask.
-func secretRedactor(specs []string, values map[string][]byte) *strings.Replacer {
+func secretRedactor(specs []string, values map[string][]byte) *redact.Masker {
 	var all []string
 	for _, spec := range specs {
 		if src, ok := parseSecretSource(spec); ok {
@@ -87,7 +87,7 @@ func secretRedactor(specs []string, values map[string][]byte) *strings.Replacer 
 
 // redactResult masks secrets in what a build reports: stage names and
 // errors, and the error with its output tail.
-func redactResult(redact *strings.Replacer, result *Result, err error) (*Result, error) {
+func redactResult(redact *redact.Masker, result *Result, err error) (*Result, error) {
 	if redact == nil {
 		return result, err
 	}

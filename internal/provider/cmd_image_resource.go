@@ -38,14 +38,11 @@ type cmdImageModel struct {
 	OutputTag         types.String `tfsdk:"output_tag"`
 	OutputsImageRefTo types.String `tfsdk:"outputs_image_ref_to"`
 	SecretEnv         types.Map    `tfsdk:"secret_env"`
+	SecretEnvVersion  types.String `tfsdk:"secret_env_version"`
 }
 
-func (cmdImageKind) typeName() string { return "_cmd_image" }
-func (cmdImageKind) withStages() bool { return false }
-
-// readsConfig: secret_env is write-only, so its keyed hash comes from the
-// configuration.
-func (cmdImageKind) readsConfig()        {}
+func (cmdImageKind) typeName() string    { return "_cmd_image" }
+func (cmdImageKind) withStages() bool    { return false }
 func (cmdImageKind) newModel() kindModel { return &cmdImageModel{} }
 
 func (cmdImageKind) schema(context.Context) schema.Schema {
@@ -89,9 +86,16 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				WriteOnly:   true,
 				ElementType: types.StringType,
 				Description: "Secret environment variables for the command (a token for a registry or a package index), set after `env`. " +
-					"Write-only (Terraform 1.11+, OpenTofu 1.11+): never in plan or state; their values are masked (`****`) in every log line " +
-					"and in the output tail of an error. A change of a value rebuilds: a keyed hash of them feeds `input_digest`.",
+					"Write-only (Terraform 1.11+, OpenTofu 1.11+): never in plan or state, and no digest of them either (a digest could be " +
+					"tried against guesses); their values are masked (`****`) in every log line and in the output tail of an error. A change " +
+					"of them alone rebuilds nothing: change `secret_env_version` to rebuild.",
 				Validators: []validator.Map{mapvalidator.KeysAre(stringCheck{"environment variable name", cmdbuild.ValidEnvKey})},
+			},
+			"secret_env_version": schema.StringAttribute{
+				Optional: true,
+				Description: "Any string (or number) that stands for the values of `secret_env`: a change rebuilds the image, " +
+					"as the values themselves cannot be compared.",
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"deps": stringListAttribute("Files and directories whose contents feed `input_digest`: a change in them rebuilds the image. "+
 				"A relative path is taken from `dir` when it is set.", stringvalidator.LengthAtLeast(1)),
@@ -172,12 +176,13 @@ func (cmdImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.
 }
 
 // inputs digests the command, its environment and directory, the mode and
-// tag settings, the cluster, the contents of deps and the image maps.
-func (cmdImageKind) inputs(ctx context.Context, data *providerData, model, config kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
+// tag settings, the cluster, the contents of deps and the image maps; of
+// secret_env only its version, never the values.
+func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	m, c := model.(*cmdImageModel), config.(*cmdImageModel)
+	m := model.(*cmdImageModel)
 	if !allKnown(m.Ref, m.Args, m.Dir, m.Env, m.Deps, m.ClusterNeeds, m.ImageMaps, m.OutputMode, m.OutputTag,
-		m.OutputsImageRefTo, m.Triggers, c.SecretEnv) {
+		m.OutputsImageRefTo, m.Triggers, m.SecretEnvVersion) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -191,7 +196,7 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model, confi
 	in.addString("output_tag", m.OutputTag, "")
 	in.addString("outputs_image_ref_to", m.OutputsImageRefTo, "")
 	in.addMap(ctx, "triggers", m.Triggers)
-	in.addSecret("secret_env", m.digestKey, mapStrings(ctx, c.SecretEnv))
+	in.addString("secret_env_version", m.SecretEnvVersion, "")
 	in.addCluster(cluster)
 	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
 		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps)
@@ -243,7 +248,7 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 			Args:    listStrings(ctx, m.Args),
 			Dir:     m.Dir.ValueString(),
 			LogLine: func(line string) { tflog.Info(ctx, line) },
-			Redact:  redact.Func(redact.Values(values)),
+			Redact:  redact.Values(values),
 		},
 		UserEnv:           env,
 		BaseEnv:           os.Environ(),

@@ -148,7 +148,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 					"as the values themselves cannot be compared.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
-			"args": stringListAttribute("Build args, as `--build-arg`: `KEY=VALUE`, or `KEY` to take the value from Terraform's environment.",
+			"args": stringListAttribute("Build args, as `--build-arg`: `KEY=VALUE`, or `KEY` to take the value from Terraform's environment. "+
+				"A `KEY` value feeds `input_digest` as a plain SHA-256, and build args stay in the image's history: they are not for "+
+				"secrets (use `secrets` or `secret_values_wo`).",
 				buildArgValidator()),
 			"cache_from": stringListAttribute("Cache sources, as `--cache-from`: an image reference, or `type=registry,ref=IMAGE`. A registry image "+
 				"needs inline cache metadata (build it with the arg `BUILDKIT_INLINE_CACHE=1`). Other types (`type=local,src=DIR`, `gha`, `s3`) "+
@@ -308,7 +310,7 @@ func workingDir() string {
 
 // inputs digests the arguments that are set, the cluster's registry and
 // arch, the context's files, the Dockerfile and the values of bare KEY args.
-func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
+func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,

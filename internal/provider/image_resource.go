@@ -45,10 +45,6 @@ type imageModel struct {
 	RepoDigest   types.String   `tfsdk:"repo_digest"`
 	ClusterRef   types.String   `tfsdk:"cluster_ref"`
 	InputDigest  types.String   `tfsdk:"input_digest"`
-
-	// digestKey keys the hash of secret values in the inputs; it lives in
-	// private state.
-	digestKey []byte
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -107,8 +103,9 @@ type imageKind interface {
 	checkPlan(ctx context.Context, m kindModel, diags *diag.Diagnostics)
 	// inputs digests everything that determines the image; nil when some of
 	// it is unknown until apply. Errors go on the attribute they concern.
-	// config holds the write-only arguments, which m does not.
-	inputs(ctx context.Context, data *providerData, m, config kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
+	// Write-only arguments are never inputs (a digest of a secret could be
+	// tried against guesses): a version argument stands for them.
+	inputs(ctx context.Context, data *providerData, m kindModel, cluster Cluster) (buildInputs, diag.Diagnostics)
 	// newBuilder prepares the build of m. config is the configuration as
 	// written: write-only arguments are only there, never in m.
 	newBuilder(ctx context.Context, data *providerData, m, config kindModel, target buildTarget) (imageBuilder, error)
@@ -144,9 +141,6 @@ type (
 	providerChecker interface {
 		checkProvider(ctx context.Context, data *providerData, m kindModel, cluster Cluster, known bool, diags *diag.Diagnostics)
 	}
-	// configReader is a kind whose inputs read write-only arguments, which
-	// only the configuration holds; the others digest the plan alone.
-	configReader     interface{ readsConfig() }
 	registryOnlyKind interface {
 		registryOnly(ctx context.Context, state attributeGetter) bool
 	}
@@ -196,13 +190,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
 	// A new resource builds whatever its inputs: digesting them is the apply's.
 	if known && facts.exists {
-		config := plan // the plan holds every argument but the write-only ones
-		if _, ok := r.kind.(configReader); ok {
-			config = r.kind.newModel()
-			resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
-		}
-		plan.common().digestKey = digestKey(ctx, req.Private)
-		inputs, diags := r.kind.inputs(ctx, r.data, plan, config, cluster)
+		inputs, diags := r.kind.inputs(ctx, r.data, plan, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs
 	}
@@ -285,8 +273,6 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 	ctx, cancel := withBuildTimeout(ctx, "create", timeout)
 	defer cancel()
 
-	plan.common().digestKey = newDigestKey()
-	resp.Diagnostics.Append(writeDigestKey(ctx, resp.Private, plan.common().digestKey)...)
 	run := r.run(ctx, plan, config, nil, func(buildInputs) string { return reasonCreated })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
@@ -330,10 +316,6 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	planned := plannedReason(ctx, req.Private)
 	prior := previousInputs(ctx, req.Private)
 	owned := r.ownedTags(ctx, state, req.Private, &resp.Diagnostics)
-	if plan.common().digestKey = digestKey(ctx, req.Private); plan.common().digestKey == nil {
-		plan.common().digestKey = newDigestKey()
-		resp.Diagnostics.Append(writeDigestKey(ctx, resp.Private, plan.common().digestKey)...)
-	}
 	run := r.run(ctx, plan, config, owned, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {
@@ -362,6 +344,9 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 // When neither can be asked, the state stays as it is: a plan needs no
 // engine, only a build does.
 func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
+	// The digest key of an earlier version goes with the next refresh that
+	// Terraform saves: without it, its keyed hash of secret_env is no clue.
+	resp.Diagnostics.Append(dropDigestKey(ctx, resp.Private)...)
 	if r.data == nil {
 		return
 	}
@@ -495,7 +480,7 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 	}
 	defer release()
 	// Digested before the build: the digest is of what this build reads.
-	inputs, diags := r.kind.inputs(ctx, r.data, m, config, target.cluster)
+	inputs, diags := r.kind.inputs(ctx, r.data, m, target.cluster)
 	run.diags.Append(diags...)
 	if run.diags.HasError() {
 		return run

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -103,18 +102,6 @@ func (in buildInputs) addList(ctx context.Context, name string, v types.List) {
 // addMap records a map of strings unless it is null or empty.
 func (in buildInputs) addMap(ctx context.Context, name string, v types.Map) {
 	in.add(name, mapStrings(ctx, v))
-}
-
-// addSecret records a keyed hash of value (never the value), for secrets
-// whose change must rebuild.
-func (in buildInputs) addSecret(name string, key []byte, value map[string]string) {
-	if len(value) == 0 {
-		return
-	}
-	raw, _ := json.Marshal(value)
-	mac := hmac.New(sha256.New, key)
-	mac.Write(raw)
-	in[name] = hex.EncodeToString(mac.Sum(nil))
 }
 
 // addCluster records what of the cluster changes the image: where it is

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -373,6 +375,102 @@ output "ref" {
 	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
 		t.Errorf("the plan after the push is not empty (%v):\n%s", err, out)
 	}
+}
+
+// secretEnvHashCommit is the last commit that digested secret_env values
+// (a keyed hash, with the key in private state).
+const secretEnvHashCommit = "a57000c"
+
+// TestAccPipeline_upgradeKeepsSecretEnvState applies a cmd_image with
+// secret_env with the provider that digested its values, and upgrades: the
+// plan is empty (the retired hash alone rebuilds nothing), the next apply
+// drops the digest key from private state, and only a secret_env_version
+// then plans a rebuild.
+func TestAccPipeline_upgradeKeepsSecretEnvState(t *testing.T) {
+	env := requireTestEnv(t)
+	requireWriteOnlyClient(t)
+	oldBin := buildProviderAt(t, secretEnvHashCommit)
+	repo := uniqueRepo(t)
+	cli := newTerraformCLI(t, "")
+	cli.env = append(cli.env, "TF_VAR_token=upgrade-secret-0123456789")
+	config := func(version string) string {
+		return fmt.Sprintf(`
+variable "token" {
+  type      = string
+  ephemeral = true
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref        = %q
+  args       = ["sh", "-c", "docker tag %s \"$EXPECTED_REF\""]
+  secret_env = { TOKEN = var.token }%s
+}
+`, repo, env.BaseImage, version)
+	}
+	base := config("")
+	cli.useProvider(oldBin)
+	cli.writeConfig(base)
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
+	if !strings.Contains(statePrivate(t, cli), `"digest key"`) {
+		t.Fatalf("the provider at %s kept no digest key in private state; this test needs one that did", secretEnvHashCommit)
+	}
+
+	newBin, err := providerBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli.useProvider(newBin)
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Fatalf("the plan after upgrading from %s is not empty (%v):\n%s", secretEnvHashCommit, err, out)
+	}
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	if private := statePrivate(t, cli); strings.Contains(private, `"digest key"`) || !strings.Contains(private, "inputs/v1") {
+		t.Errorf("private state after an apply with this provider: %s; want the inputs without the digest key", private)
+	}
+	expectEmptyPlan(t, cli)
+
+	cli.writeConfig(config("\n  secret_env_version = \"1\""))
+	out, err := cli.run("plan", "-detailed-exitcode", "-no-color")
+	if err == nil || !strings.Contains(out, "imagebuild_cmd_image.test will be updated in-place") {
+		t.Fatalf("setting secret_env_version planned no rebuild (%v):\n%s", err, out)
+	}
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	if show := cli.mustRun("state", "show", "-no-color", "imagebuild_cmd_image.test"); !regexp.MustCompile(`reason\s*=\s*"inputs changed: secret_env_version"`).MatchString(show) {
+		t.Errorf("want status.completed.reason \"inputs changed: secret_env_version\":\n%s", show)
+	}
+	expectEmptyPlan(t, cli)
+}
+
+// statePrivate is the private state of the resources in cli's state,
+// decoded, one resource a line.
+func statePrivate(t *testing.T, cli *terraformCLI) string {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var state struct {
+		Resources []struct {
+			Instances []struct {
+				Private string `json:"private"`
+			} `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(raw, &state); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range state.Resources {
+		for _, i := range r.Instances {
+			private, err := base64.StdEncoding.DecodeString(i.Private)
+			if err != nil {
+				t.Fatalf("private state is not base64: %v", err)
+			}
+			out = append(out, string(private))
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // version0Commit is the last commit whose state is schema version 0, with

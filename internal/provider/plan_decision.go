@@ -1,6 +1,10 @@
 package provider
 
-import "strings"
+import (
+	"maps"
+	"slices"
+	"strings"
+)
 
 const (
 	reasonCreated       = "created"
@@ -49,10 +53,30 @@ func decidePlan(f planFacts) planDecision {
 		return planDecision{true, reasonNotPushed}
 	case f.inputs == nil:
 		return planDecision{true, reasonInputsChanged}
-	case f.inputs.digest() == f.priorDigest:
+	case f.inputs.digest() == f.priorDigest, onlyRetiredChanged(f.inputs, f.priorInputs, f.priorDigest):
 		return planDecision{}
 	}
 	return planDecision{true, changedReason(f.inputs, f.priorInputs)}
+}
+
+// retiredInputs are inputs that earlier versions digested and this one does
+// not: "secret_env" was a keyed hash of the values, which secret_env_version
+// now stands for.
+var retiredInputs = []string{"secret_env"}
+
+// onlyRetiredChanged says whether inputs are those of the last build but for
+// retired inputs, so that a state written before their retirement stays
+// valid: the upgrade itself rebuilds nothing. prior must be what priorDigest
+// was computed from.
+func onlyRetiredChanged(inputs, prior buildInputs, priorDigest string) bool {
+	if prior == nil || prior.digest() != priorDigest {
+		return false
+	}
+	kept := maps.Clone(prior)
+	for _, name := range retiredInputs {
+		delete(kept, name)
+	}
+	return len(kept) < len(prior) && maps.Equal(inputs, kept)
 }
 
 // changedReason names the inputs that changed since prior, when prior is
@@ -61,7 +85,8 @@ func changedReason(inputs, prior buildInputs) string {
 	if prior == nil {
 		return reasonInputsChanged
 	}
-	changed := inputs.changedSince(prior)
+	// A retired input did not change what is built; it is just not read.
+	changed := slices.DeleteFunc(inputs.changedSince(prior), func(name string) bool { return slices.Contains(retiredInputs, name) })
 	if len(changed) == 0 {
 		return reasonInputsChanged
 	}

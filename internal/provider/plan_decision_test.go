@@ -16,6 +16,8 @@ import (
 func TestDecidePlan(t *testing.T) {
 	built := buildInputs{"ref": digestOf("app"), "context files": "abc"}
 	changed := buildInputs{"ref": digestOf("app"), "context files": "def"}
+	withSecretEnv := buildInputs{"ref": digestOf("app"), "context files": "abc", "secret_env": "5eed"}
+	withVersion := buildInputs{"ref": digestOf("app"), "context files": "abc", "secret_env_version": digestOf("2")}
 	cases := []struct {
 		name  string
 		facts planFacts
@@ -40,6 +42,15 @@ func TestDecidePlan(t *testing.T) {
 			planDecision{true, reasonNotPushed}},
 		{"missing wins over never pushed", planFacts{exists: true, imageMissing: true, notPushed: true}, planDecision{true, reasonImageMissing}},
 		{"digest of an earlier scheme", planFacts{exists: true, inputs: built, priorDigest: "sha256:0123"},
+			planDecision{true, reasonInputsChanged}},
+		// A state written when secret_env values were digested (a keyed hash).
+		{"only the retired secret_env hash differs", planFacts{exists: true, inputs: built, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
+			planDecision{}},
+		{"retired secret_env hash and a new secret_env_version", planFacts{exists: true, inputs: withVersion, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
+			planDecision{true, "inputs changed: secret_env_version"}},
+		{"retired secret_env hash and a changed input", planFacts{exists: true, inputs: changed, priorDigest: withSecretEnv.digest(), priorInputs: withSecretEnv},
+			planDecision{true, "inputs changed: context files"}},
+		{"retired secret_env hash, recorded inputs not of the state's digest", planFacts{exists: true, inputs: built, priorDigest: changed.digest(), priorInputs: withSecretEnv},
 			planDecision{true, reasonInputsChanged}},
 	}
 	for _, c := range cases {
@@ -136,7 +147,7 @@ func stringList(values ...string) types.List {
 
 func digestDocker(t *testing.T, data *providerData, m *dockerImageModel, cluster Cluster) string {
 	t.Helper()
-	in, diags := dockerImageKind{}.inputs(context.Background(), data, m, m, cluster)
+	in, diags := dockerImageKind{}.inputs(context.Background(), data, m, cluster)
 	if diags.HasError() {
 		t.Fatal(diags)
 	}
@@ -191,7 +202,7 @@ func TestInputDigestCanonical(t *testing.T) {
 	}
 
 	m.Triggers = types.MapValueMust(types.StringType, map[string]attr.Value{"gen": types.StringUnknown()})
-	if in, _ := (dockerImageKind{}).inputs(context.Background(), data, m, m, data.clusters[DefaultClusterName]); in != nil {
+	if in, _ := (dockerImageKind{}).inputs(context.Background(), data, m, data.clusters[DefaultClusterName]); in != nil {
 		t.Error("an unknown trigger gave known inputs")
 	}
 }

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/json"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -24,6 +23,11 @@ type privateGetter interface {
 
 type privateSetter interface {
 	SetKey(context.Context, string, []byte) diag.Diagnostics
+}
+
+type privateGetSetter interface {
+	privateGetter
+	privateSetter
 }
 
 // previousInputs are the inputs the last successful build recorded; nil if none.
@@ -62,28 +66,15 @@ func imageMissingStatus(ctx context.Context, status types.Object, withStages boo
 	return toStatusObject(ctx, s, withStages)
 }
 
-// privateDigestKey holds the resource's key for digesting secret values
-// (secret_env): a keyed hash, never the value, goes into input_digest.
+// privateDigestKey held, before secret_env_version, the key of a keyed hash
+// of secret_env values in the recorded inputs. Next to that hash it let
+// anyone with the state try guesses at the values; Read drops it.
 const privateDigestKey = "digest key"
 
-// digestKey is the resource's key for secret values; nil if it has none yet.
-func digestKey(ctx context.Context, private privateGetter) []byte {
-	raw, diags := private.GetKey(ctx, privateDigestKey)
-	var key []byte
-	if diags.HasError() || len(raw) == 0 || json.Unmarshal(raw, &key) != nil {
+// dropDigestKey removes the digest key of an earlier version, if any.
+func dropDigestKey(ctx context.Context, private privateGetSetter) diag.Diagnostics {
+	if raw, diags := private.GetKey(ctx, privateDigestKey); diags.HasError() || len(raw) == 0 {
 		return nil
 	}
-	return key
-}
-
-// newDigestKey is a fresh random key.
-func newDigestKey() []byte {
-	key := make([]byte, 32)
-	_, _ = rand.Read(key)
-	return key
-}
-
-func writeDigestKey(ctx context.Context, private privateSetter, key []byte) diag.Diagnostics {
-	raw, _ := json.Marshal(key)
-	return private.SetKey(ctx, privateDigestKey, raw)
+	return private.SetKey(ctx, privateDigestKey, nil)
 }

@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -144,11 +146,99 @@ resource "imagebuild_cmd_image" "test" {
 	}
 	check("the TRACE log", log)
 
-	// A new value rebuilds; the same value does not.
+	// A new value alone rebuilds nothing: the values are not digested, not
+	// even keyed; a new secret_env_version rebuilds.
 	expectEmptyPlan(t, cli)
 	cli.env = append(cli.env, "TF_VAR_token="+secret+"-rotated")
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Errorf("a new secret_env value with the same secret_env_version planned a change (%v):\n%s", err, out)
+	}
+	cli.writeConfig(strings.Replace(config(0), "secret_env = {", "secret_env_version = \"2\"\n  secret_env = {", 1))
 	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err == nil || !strings.Contains(out, "update in-place") {
-		t.Errorf("a new secret_env value planned no rebuild (%v):\n%s", err, out)
+		t.Errorf("a new secret_env_version planned no rebuild (%v):\n%s", err, out)
 	}
 	cli.mustRun("destroy", "-auto-approve", "-no-color")
+}
+
+// A secret in a long line of a failed command is masked before any cut:
+// 473 bytes before it put it across the 512-byte cut of a line in the
+// error (and so in status.completed.error in state), and a line of about
+// 1 MiB puts it across the split of a long line in the INFO log. Neither
+// holds a run of 8 bytes of it; nor does the excerpt of a bad
+// outputs_image_ref_to file, with 180 bytes before the secret (cut at 200).
+func TestAccCmdImage_secretEnvMaskedBeforeCuts(t *testing.T) {
+	requireTestEnv(t)
+	requireWriteOnlyClient(t)
+	raw := make([]byte, 20)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	secret := hex.EncodeToString(raw) // 40 bytes, as in the issue's proof
+	cli := newTerraformCLI(t, "INFO")
+	cli.env = append(cli.env, "TF_VAR_token="+secret)
+	repo := uniqueRepo(t)
+	config := func(script, extra string) string {
+		return fmt.Sprintf(`
+variable "token" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+resource "imagebuild_cmd_image" "test" {
+  ref        = %q
+  secret_env = { TOKEN = var.token }
+  args       = ["sh", "-c", %s]%s
+}`, repo, hclString(script), extra)
+	}
+	leaked := func(text string) string {
+		for i := 0; i+8 <= len(secret); i++ {
+			if strings.Contains(text, secret[i:i+8]) {
+				return secret[i : i+8]
+			}
+		}
+		return ""
+	}
+	// applyFails applies, which must fail with an error that quotes marker
+	// (the masked secret after its padding), in the output and in state.
+	applyFails := func(what, marker string) {
+		t.Helper()
+		out, err := cli.run("apply", "-auto-approve", "-no-color")
+		if err == nil {
+			t.Fatalf("%s: want the apply to fail:\n%s", what, out)
+		}
+		if run := leaked(out); run != "" {
+			t.Errorf("%s: the error holds %q of the secret", what, run)
+		}
+		if !strings.Contains(out, marker) {
+			t.Errorf("%s: the error does not quote %q; the test would prove nothing", what, marker)
+		}
+		state, err := os.ReadFile(filepath.Join(cli.dir, "terraform.tfstate"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(state), marker) {
+			t.Errorf("%s: status.completed.error in state does not quote %q; the test would prove nothing", what, marker)
+		}
+		if run := leaked(string(state)); run != "" {
+			t.Errorf("%s: state holds %q of the secret", what, run)
+		}
+	}
+
+	cli.writeConfig(config(`head -c 1048556 /dev/zero | tr '\0' q; printf %s "$TOKEN"; head -c 100 /dev/zero | tr '\0' r; echo
+head -c 473 /dev/zero | tr '\0' p; echo "$TOKEN"
+exit 3`, ""))
+	applyFails("a failed command", "pppp****")
+	log := cli.log()
+	if !strings.Contains(log, "qqqq****rrrr") || !strings.Contains(log, "pppp****") {
+		t.Errorf("the INFO log does not show the masked lines; the test would prove nothing")
+	}
+	if run := leaked(log); run != "" {
+		t.Errorf("the INFO log holds %q of the secret", run)
+	}
+
+	refFile := filepath.Join(t.TempDir(), "ref.txt")
+	cli.writeConfig(config(`head -c 180 /dev/zero | tr '\0' x > "$REF_FILE"; printf '%s two words' "$TOKEN" >> "$REF_FILE"`,
+		fmt.Sprintf("\n  env = { REF_FILE = %q }\n  outputs_image_ref_to = %q", refFile, refFile)))
+	applyFails("a bad outputs_image_ref_to file", "xxxx****")
 }

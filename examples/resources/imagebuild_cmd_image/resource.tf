@@ -44,7 +44,8 @@ resource "imagebuild_cmd_image" "server" {
 }
 
 # A token for the command that never reaches plan or state (Terraform 1.11+):
-# secret_env is write-only, and its value is masked in logs and errors.
+# secret_env is write-only, and its value is masked in logs and errors. A new
+# token alone rebuilds nothing: change secret_env_version to rebuild.
 variable "npm_token" {
   type      = string
   ephemeral = true
@@ -52,9 +53,10 @@ variable "npm_token" {
 }
 
 resource "imagebuild_cmd_image" "frontend" {
-  ref        = "frontend"
-  dir        = "${path.module}/frontend"
-  deps       = ["package-lock.json", "src"] # taken from dir
-  secret_env = { NPM_TOKEN = var.npm_token }
-  args       = ["sh", "-c", "docker build --secret id=npm,env=NPM_TOKEN -t \"$EXPECTED_REF\" ."]
+  ref                = "frontend"
+  dir                = "${path.module}/frontend"
+  deps               = ["package-lock.json", "src"] # taken from dir
+  secret_env         = { NPM_TOKEN = var.npm_token }
+  secret_env_version = "1"
+  args               = ["sh", "-c", "docker build --secret id=npm,env=NPM_TOKEN -t \"$EXPECTED_REF\" ."]
 }
