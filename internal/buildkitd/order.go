@@ -83,3 +83,23 @@ func serverName(address string) string {
 	}
 	return u.Hostname()
 }
+
+// ExposedWithoutTLS says whether a daemon at address would be reached in
+// the clear over a network: a tcp address whose host is not a loopback one
+// (127.0.0.0/8, ::1, localhost), used without TLS. Every registry
+// credential, secret and SSH agent of a build passes through its session.
+func ExposedWithoutTLS(address string, withTLS bool) bool {
+	if withTLS {
+		return false
+	}
+	u, err := url.Parse(address)
+	if err != nil || u.Scheme != "tcp" {
+		return false
+	}
+	host := u.Hostname()
+	if strings.EqualFold(host, "localhost") {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}

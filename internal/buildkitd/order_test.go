@@ -154,3 +154,27 @@ func TestSolveOpt(t *testing.T) {
 		t.Errorf("platform: %v, exports %v", so.FrontendAttrs, so.Exports)
 	}
 }
+
+func TestExposedWithoutTLS(t *testing.T) {
+	cases := []struct {
+		address string
+		withTLS bool
+		want    bool
+	}{
+		{"tcp://buildkitd.example.com:1234", false, true},
+		{"tcp://10.0.0.5:1234", false, true},
+		{"tcp://[2001:db8::1]:1234", false, true},
+		{"tcp://buildkitd.example.com:1234", true, false},
+		{"tcp://127.0.0.1:5071", false, false},
+		{"tcp://127.9.8.7:5071", false, false},
+		{"tcp://[::1]:5071", false, false},
+		{"tcp://localhost:5071", false, false},
+		{"tcp://LOCALHOST:5071", false, false},
+		{"unix:///run/buildkit/buildkitd.sock", false, false},
+	}
+	for _, c := range cases {
+		if got := ExposedWithoutTLS(c.address, c.withTLS); got != c.want {
+			t.Errorf("ExposedWithoutTLS(%q, %v) = %v, want %v", c.address, c.withTLS, got, c.want)
+		}
+	}
+}

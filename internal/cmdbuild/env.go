@@ -22,13 +22,15 @@ type ExpectedVars struct {
 	OmitExpected bool
 	// RegistryHost, when set, becomes EXPECTED_REGISTRY and REGISTRY_HOST.
 	RegistryHost string
-	// DockerHost, DockerCertPath and DockerTLSVerify describe the engine the
-	// provider uses, which is where the command must put the image. When
-	// DockerHost is set, they replace any DOCKER_HOST, DOCKER_CERT_PATH and
-	// DOCKER_TLS_VERIFY inherited from Terraform's environment or env, so the
-	// command cannot talk TLS to an engine the provider reaches without it.
+	// DockerHost, DockerCertPath, DockerTLSVerify and DockerTLS describe the
+	// engine the provider uses, which is where the command must put the
+	// image: DockerTLSVerify becomes DOCKER_TLS_VERIFY=1, DockerTLS alone
+	// (TLS without checking the engine's certificate) DOCKER_TLS=1. When
+	// DockerHost is set, they replace any DOCKER_HOST, DOCKER_CERT_PATH,
+	// DOCKER_TLS_VERIFY and DOCKER_TLS inherited from Terraform's environment
+	// or env, so the command speaks to the engine as the provider does.
 	DockerHost, DockerCertPath string
-	DockerTLSVerify            bool
+	DockerTLSVerify, DockerTLS bool
 	// DockerContext, when set instead of DockerHost, names the Docker CLI
 	// context the engine came from: the command gets DOCKER_CONTEXT, so its
 	// docker CLI reaches the same engine with the context's TLS material.
@@ -63,7 +65,7 @@ func Environment(base []string, userEnv map[string]string, vars ExpectedVars) []
 		env.set(key, userEnv[key])
 	}
 	if vars.DockerHost != "" || vars.DockerContext != "" {
-		for _, key := range []string{"DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_CONTEXT"} {
+		for _, key := range []string{"DOCKER_HOST", "DOCKER_CERT_PATH", "DOCKER_TLS_VERIFY", "DOCKER_TLS", "DOCKER_CONTEXT"} {
 			env.unset(key)
 		}
 	}
@@ -106,8 +108,11 @@ func (v ExpectedVars) pairs() [][2]string {
 	if v.DockerCertPath != "" {
 		add("DOCKER_CERT_PATH", v.DockerCertPath)
 	}
-	if v.DockerCertPath != "" || v.DockerTLSVerify {
+	switch {
+	case v.DockerTLSVerify:
 		add("DOCKER_TLS_VERIFY", "1")
+	case v.DockerTLS:
+		add("DOCKER_TLS", "1")
 	}
 	// Tilt passes the image map's name as TILT_IMAGE_MAP_i and its built ref
 	// as TILT_IMAGE_i; here an image map is just a ref, so both carry it.

@@ -69,7 +69,7 @@ func TestEnvironmentOmitsExpectedInRefFileMode(t *testing.T) {
 }
 
 func TestEnvironmentRegistryAndDocker(t *testing.T) {
-	base := []string{"DOCKER_HOST=tcp://old:2376", "DOCKER_TLS_VERIFY=1", "DOCKER_CERT_PATH=/old"}
+	base := []string{"DOCKER_HOST=tcp://old:2376", "DOCKER_TLS_VERIFY=1", "DOCKER_TLS=1", "DOCKER_CERT_PATH=/old"}
 	vars := ExpectedVars{
 		ExpectedRef: "localhost:5000/app:tf-build-9", ExpectedImage: "app", ExpectedTag: "tf-build-9",
 		RegistryHost: "localhost:5000",
@@ -90,9 +90,15 @@ func TestEnvironmentRegistryAndDocker(t *testing.T) {
 		}
 	}
 
-	tls := envMap(t, Environment(nil, nil, ExpectedVars{OmitExpected: true, DockerHost: "tcp://h:2376", DockerCertPath: "/certs"}))
-	if tls["DOCKER_HOST"] != "tcp://h:2376" || tls["DOCKER_CERT_PATH"] != "/certs" || tls["DOCKER_TLS_VERIFY"] != "1" {
+	tls := envMap(t, Environment(nil, nil, ExpectedVars{OmitExpected: true, DockerHost: "tcp://h:2376", DockerCertPath: "/certs", DockerTLSVerify: true, DockerTLS: true}))
+	if len(tls) != 3 || tls["DOCKER_HOST"] != "tcp://h:2376" || tls["DOCKER_CERT_PATH"] != "/certs" || tls["DOCKER_TLS_VERIFY"] != "1" {
 		t.Errorf("TLS environment = %v", tls)
+	}
+	// TLS without verification is DOCKER_TLS, as the Docker CLI reads it;
+	// an inherited DOCKER_TLS_VERIFY must not turn verification on.
+	noVerify := envMap(t, Environment(base, nil, ExpectedVars{OmitExpected: true, DockerHost: "tcp://h:2376", DockerCertPath: "/certs", DockerTLS: true}))
+	if _, ok := noVerify["DOCKER_TLS_VERIFY"]; ok || noVerify["DOCKER_TLS"] != "1" || noVerify["DOCKER_CERT_PATH"] != "/certs" {
+		t.Errorf("TLS-without-verification environment = %v", noVerify)
 	}
 	verifyOnly := envMap(t, Environment(nil, nil, ExpectedVars{OmitExpected: true, DockerHost: "tcp://h:2376", DockerTLSVerify: true}))
 	if _, ok := verifyOnly["DOCKER_CERT_PATH"]; ok || verifyOnly["DOCKER_TLS_VERIFY"] != "1" {

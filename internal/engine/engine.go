@@ -4,9 +4,9 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/docker/cli/cli/connhelper"
@@ -15,9 +15,10 @@ import (
 )
 
 // Config says where the engine is. Empty fields fall back to the Docker CLI's
-// environment variables (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY),
-// and an empty Host with no DOCKER_HOST to the Docker CLI's current context
-// (DOCKER_CONTEXT, then currentContext in its config file).
+// environment variables (DOCKER_HOST, DOCKER_CERT_PATH, DOCKER_TLS_VERIFY,
+// DOCKER_TLS; see envTLSSettings), and an empty Host with no DOCKER_HOST to
+// the Docker CLI's current context (DOCKER_CONTEXT, then currentContext in
+// its config file).
 type Config struct {
 	Host     string
 	CertPath string
@@ -33,6 +34,8 @@ type Engine struct {
 	// contextErr is why it could not be read (reported on first use).
 	cliContext *cliContext
 	contextErr error
+	// tls is the TLS of a tcp:// address that no CLI context describes.
+	tls TLS
 
 	once   sync.Once
 	client *client.Client
@@ -55,11 +58,24 @@ func New(config Config) *Engine {
 			config.Host = e.cliContext.host
 		}
 	}
-	if config.Host == "" {
-		config.Host = client.DefaultDockerHost
-	}
 	if config.CertPath == "" && e.cliContext == nil {
-		config.CertPath = os.Getenv("DOCKER_CERT_PATH")
+		config.CertPath = os.Getenv(envCertPath)
+	}
+	if e.cliContext == nil {
+		e.tls = envTLSSettings(config.CertPath, os.Getenv)
+	} else if config.CertPath != "" {
+		// The provider's cert_path overrides the context's TLS material.
+		e.tls = TLS{Enabled: true, Verify: true, CertPath: config.CertPath}
+	}
+	if config.Host == "" {
+		// As the Docker CLI: with TLS on, the default engine is the TLS port.
+		config.Host = client.DefaultDockerHost
+		if e.tls.Enabled {
+			config.Host = defaultTLSHost
+		}
+	}
+	if !usesTLS(config.Host) {
+		e.tls = TLS{}
 	}
 	e.config = config
 	return e
@@ -87,8 +103,10 @@ func (e *Engine) ContextName() string {
 	return e.cliContext.name
 }
 
-// CertPath is the TLS directory in use, if any.
-func (e *Engine) CertPath() string { return e.config.CertPath }
+// TLS is the TLS the provider uses for a tcp:// engine outside a Docker CLI
+// context, for the environment of build commands; zero for local sockets,
+// ssh:// and plain HTTP.
+func (e *Engine) TLS() TLS { return e.tls }
 
 // Client returns the API client, creating it on the first call. Creating it
 // does not contact the engine; the API version is negotiated on first request.
@@ -108,10 +126,10 @@ func (e *Engine) newClient() (*client.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("Docker engine host %q: %w", e.Describe(), err)
 	}
-	if e.cliContext != nil && helper == nil {
-		cfg, err := e.cliContext.tlsConfig()
+	if helper == nil {
+		cfg, err := e.tlsConfig()
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", e.cliContext.describe(), err)
+			return nil, err
 		}
 		if cfg != nil {
 			// Before WithHost, which configures this transport for the address.
@@ -124,18 +142,31 @@ func (e *Engine) newClient() (*client.Client, error) {
 	} else {
 		opts = append(opts, client.WithHost(e.config.Host))
 	}
-	if e.config.CertPath != "" {
-		opts = append(opts, client.WithTLSClientConfig(
-			filepath.Join(e.config.CertPath, "ca.pem"),
-			filepath.Join(e.config.CertPath, "cert.pem"),
-			filepath.Join(e.config.CertPath, "key.pem"),
-		))
-	}
 	c, err := client.NewClientWithOpts(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("Docker engine at %s: %w", e.Describe(), err)
 	}
 	return c, nil
+}
+
+// tlsConfig is the TLS of the connection, nil for plain HTTP: the provider's
+// cert_path or the environment's settings, else the CLI context's.
+func (e *Engine) tlsConfig() (*tls.Config, error) {
+	if e.tls.Enabled {
+		cfg, err := e.tls.config()
+		if err != nil {
+			return nil, fmt.Errorf("Docker engine at %s: TLS: %w", e.Describe(), err)
+		}
+		return cfg, nil
+	}
+	if e.cliContext != nil && usesTLS(e.config.Host) {
+		cfg, err := e.cliContext.tlsConfig()
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", e.cliContext.describe(), err)
+		}
+		return cfg, nil
+	}
+	return nil, nil
 }
 
 // Version is what the engine says it is.

@@ -116,6 +116,8 @@ func TestAccBadInput(t *testing.T) {
 		{name: "provider builder bad address", provider: "builder {\n    name = \"b\"\n    buildkit = [\"http://127.0.0.1:1234\"]\n  }", resource: docker(""), wantErr: `(?s)not a BuildKit address.*tcp://HOST:PORT`, wantPath: `buildkit\s*=`},
 		{name: "provider builder address without port", provider: "builder {\n    name = \"b\"\n    buildkit = [\"tcp://buildkitd\"]\n  }", resource: docker(""), wantErr: `(?s)needs a host and a port.*write`, wantPath: `buildkit\s*=`},
 		{name: "provider builder no addresses", provider: "builder {\n    name = \"b\"\n    buildkit = []\n  }", resource: docker(""), wantErr: `at least 1`, wantPath: `buildkit\s*=`},
+		{name: "provider builder plain tcp to another host", provider: "builder {\n    name = \"b\"\n    buildkit = [\"tcp://127.0.0.1:1\", \"tcp://buildkitd.example.com:1234\"]\n  }", resource: docker(""), wantErr: `(?s)tcp://buildkitd.example.com:1234 is on another host.*unencrypted.*Set cert_path.*insecure = true`, wantPath: `buildkit\s*=`},
+		{name: "provider builder plain tcp to a LAN address with insecure false", provider: "builder {\n    name = \"b\"\n    buildkit = [\"tcp://10.0.0.5:1234\"]\n    insecure = false\n  }", resource: docker(""), wantErr: `(?s)tcp://10.0.0.5:1234 is on another host.*insecure = true`, wantPath: `buildkit\s*=`},
 		{name: "provider duplicate builder", provider: builderBlockHCL + "\n  " + builderBlockHCL, resource: docker(""), wantErr: `(?s)already defined.*own name`, wantPath: `provider "imagebuild"`},
 		// imagebuild_cmd_image
 		{name: "cmd no args", resource: cmd(`  args = []`), wantErr: `(?s)at least 1`, wantPath: `args\s*=`},

@@ -38,6 +38,7 @@ type builderModel struct {
 	Name     types.String `tfsdk:"name"`
 	BuildKit types.List   `tfsdk:"buildkit"`
 	CertPath types.String `tfsdk:"cert_path"`
+	Insecure types.Bool   `tfsdk:"insecure"`
 }
 
 // builderSet is the provider's builder blocks by name.
@@ -63,7 +64,9 @@ func builderBlock() providerschema.Block {
 					ElementType: types.StringType,
 					Description: "Addresses of the daemons, as buildctl's `--addr`: `tcp://HOST:PORT` or `unix:///PATH`. With several, each image always " +
 						"goes to the same daemon (a stable hash of its repository), so its cache stays warm; when that daemon does not answer, " +
-						"the next one in the hash order builds it.",
+						"the next one in the hash order builds it. A `tcp://` address that is not a loopback one (`127.0.0.0/8`, `::1`, " +
+						"`localhost`) needs `cert_path`, or `insecure = true`: every registry credential, secret and SSH agent of a build " +
+						"passes through the daemon's session.",
 					Validators: []validator.List{
 						listvalidator.SizeAtLeast(1),
 						listvalidator.ValueStringsAre(stringCheck{"BuildKit address", buildkitd.ValidateAddress}),
@@ -75,8 +78,51 @@ func builderBlock() providerschema.Block {
 						"`--tlscert`, `--tlskey`). Read when a build connects.",
 					Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 				},
+				"insecure": providerschema.BoolAttribute{
+					Optional: true,
+					Description: "`true`: allow `tcp://` daemons on other hosts without `cert_path`, in the clear. Their builds' registry " +
+						"credentials, secrets and SSH agent then cross the network unencrypted, and anyone who can reach the port can " +
+						"build there; use it only on a network you trust. Loopback and `unix://` addresses need nothing.",
+				},
 			},
+			Validators: []validator.Object{plainBuilderCheck{}},
 		},
+	}
+}
+
+// plainBuilderCheck refuses, at plan, a builder block that would send its
+// builds' credentials, secrets and SSH agent over a network in the clear,
+// unless the block says insecure = true.
+type plainBuilderCheck struct{}
+
+func (plainBuilderCheck) Description(context.Context) string {
+	return "a tcp:// daemon on another host needs cert_path or insecure = true"
+}
+
+func (v plainBuilderCheck) MarkdownDescription(ctx context.Context) string { return v.Description(ctx) }
+
+func (plainBuilderCheck) ValidateObject(ctx context.Context, req validator.ObjectRequest, resp *validator.ObjectResponse) {
+	if req.ConfigValue.IsNull() || req.ConfigValue.IsUnknown() {
+		return
+	}
+	attrs := req.ConfigValue.Attributes()
+	certPath, _ := attrs["cert_path"].(types.String)
+	insecure, _ := attrs["insecure"].(types.Bool)
+	addresses, _ := attrs["buildkit"].(types.List)
+	if certPath.IsUnknown() || insecure.IsUnknown() || insecure.ValueBool() || addresses.IsNull() || addresses.IsUnknown() {
+		return
+	}
+	withTLS := !certPath.IsNull()
+	for i, element := range addresses.Elements() {
+		address, ok := element.(types.String)
+		if !ok || address.IsNull() || address.IsUnknown() || !buildkitd.ExposedWithoutTLS(address.ValueString(), withTLS) {
+			continue
+		}
+		resp.Diagnostics.AddAttributeError(req.Path.AtName("buildkit").AtListIndex(i), "BuildKit daemon reached without TLS",
+			fmt.Sprintf("%s is on another host and this builder block has no cert_path, so every registry credential, secret and "+
+				"SSH agent of its builds would cross the network unencrypted. Set cert_path to a directory holding ca.pem, cert.pem "+
+				"and key.pem for mutual TLS (buildkitd's --tlscacert, --tlscert, --tlskey), or, only on a network you trust, "+
+				"set insecure = true in this builder block.", address.ValueString()))
 	}
 }
 

@@ -670,3 +670,41 @@ resource "imagebuild_docker_image" "test" {
 		},
 	})
 }
+
+// A tcp:// daemon on another host without cert_path is accepted when the
+// block says insecure = true; loopback and unix:// addresses, and any with
+// cert_path, need nothing (the refusals are in TestAccBadInput). Planning
+// contacts no daemon.
+func TestAccBuilder_plainTCPAcceptedWhenSafe(t *testing.T) {
+	env := requireTestEnv(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "FROM scratch\n"})
+	builders := `  builder {
+    name     = "remote"
+    buildkit = ["tcp://buildkitd.example.com:1234", "tcp://10.0.0.5:1234"]
+    insecure = true
+  }
+  builder {
+    name     = "local"
+    buildkit = ["tcp://127.0.0.1:1", "tcp://127.1.2.3:1", "tcp://localhost:1", "tcp://[::1]:1", "unix:///run/no-buildkitd.sock"]
+  }
+  builder {
+    name      = "tls"
+    buildkit  = ["tcp://buildkitd.example.com:1234"]
+    cert_path = "/nonexistent/certs"
+  }`
+	config := builderProvider(noEngine(t), env.Registry, builders)
+	for _, name := range []string{"remote", "local", "tls"} {
+		config += fmt.Sprintf(`
+resource "imagebuild_docker_image" %q {
+  ref     = %q
+  context = %q
+  cluster = "reg"
+  builder = %q
+}
+`, name, uniqueRepo(t)+"-"+name, ctxDir, name)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps:                    []resource.TestStep{{Config: config, PlanOnly: true, ExpectNonEmptyPlan: true}},
+	})
+}

@@ -227,14 +227,16 @@ func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, c
 		values = append(values, v)
 	}
 	vars := cmdbuild.ExpectedVars{
-		RegistryHost:   target.cluster.RegistryHost,
-		DockerHost:     data.engine.Host(),
-		DockerCertPath: data.engine.CertPath(),
-		ImageMaps:      listStrings(ctx, m.ImageMaps),
+		RegistryHost: target.cluster.RegistryHost,
+		DockerHost:   data.engine.Host(),
+		ImageMaps:    listStrings(ctx, m.ImageMaps),
 	}
-	if name := data.engine.ContextName(); name != "" {
+	if tls := data.engine.TLS(); tls.Enabled {
+		vars.DockerCertPath, vars.DockerTLSVerify, vars.DockerTLS = tls.CertPath, tls.Verify, true
+	}
+	if name := data.engine.ContextName(); name != "" && !vars.DockerTLS {
 		// The CLI context holds the TLS material; DOCKER_HOST alone lacks it.
-		vars.DockerHost, vars.DockerCertPath, vars.DockerContext = "", "", name
+		vars.DockerHost, vars.DockerContext = "", name
 	}
 	outputsRefTo := ""
 	if !m.OutputsImageRefTo.IsNull() {

@@ -166,13 +166,21 @@ func (p *imagebuildProvider) Schema(_ context.Context, _ provider.SchemaRequest,
 				Description: "Address of the Docker Engine: `unix:///path`, `tcp://host:port` or `ssh://user@host`. " +
 					"Defaults to `DOCKER_HOST`, else the Docker CLI's current context (`DOCKER_CONTEXT`, then `currentContext` in the CLI's " +
 					"config file, read from `DOCKER_CONFIG` or `~/.docker`; its TLS material included), else the local socket. " +
+					"With a `tcp://` address outside a CLI context, TLS is used as the Docker CLI uses it: when `cert_path` or " +
+					"`DOCKER_CERT_PATH` is set (verifying the engine against its `ca.pem`), else when `DOCKER_TLS_VERIFY` is set (verifying), " +
+					"else when `DOCKER_TLS` is set (not verifying), with the certificates in the CLI's configuration directory " +
+					"(`DOCKER_CONFIG` or `~/.docker`); with TLS and no address, `tcp://localhost:2376`. " +
 					"The engine is contacted on first use, never at configure time.",
 				Validators: []validator.String{stringvalidator.RegexMatches(hostPattern,
 					"must be a unix://, tcp://, npipe:// or ssh:// address, for example unix:///var/run/docker.sock or tcp://127.0.0.1:2376")},
 			},
 			"cert_path": schema.StringAttribute{
-				Optional:    true,
-				Description: "Directory holding `ca.pem`, `cert.pem` and `key.pem` for a TLS engine. Defaults to `DOCKER_CERT_PATH`.",
+				Optional: true,
+				Description: "Directory holding `ca.pem`, `cert.pem` and `key.pem` for a TLS engine: set, the provider speaks TLS to a " +
+					"`tcp://` engine and verifies its certificate against `ca.pem`. Defaults to `DOCKER_CERT_PATH`, else, when " +
+					"`DOCKER_TLS_VERIFY` or `DOCKER_TLS` is set, the Docker CLI's configuration directory (`DOCKER_CONFIG` or `~/.docker`). " +
+					"Without `cert.pem` and `key.pem` there, no client certificate is sent. `imagebuild_cmd_image` commands get the same " +
+					"settings as `DOCKER_HOST`, `DOCKER_CERT_PATH` and `DOCKER_TLS_VERIFY` (or `DOCKER_TLS`).",
 			},
 			"ssh_opts": schema.ListAttribute{
 				Optional:    true,
