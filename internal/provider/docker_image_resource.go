@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
@@ -225,6 +226,31 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 				fmt.Sprintf("%s does not exist (%v). Create it, or give the Dockerfile's text in dockerfile_contents.", dockerfile, err))
 		}
 	}
+	warnGitSent(m, dir, diags)
+}
+
+// warnGitSent warns when the context sends its .git directory: BuildKit
+// sends it, so it is an input and a fetch or a commit rebuilds, though few
+// Dockerfiles read it.
+func warnGitSent(m *dockerImageModel, dir string, diags *diag.Diagnostics) {
+	if m.Dockerfile.IsUnknown() || m.DockerfileContents.IsUnknown() {
+		return
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	ignoreFile := m.contextIgnoreFile(abs)
+	// An unreadable ignore file is the digest's error to report.
+	if sent, err := buildcontext.SendsGit(abs, ignoreFile); err != nil || !sent {
+		return
+	}
+	if ignoreFile == "" {
+		ignoreFile = filepath.Join(dir, buildcontext.IgnoreFile)
+	}
+	diags.AddAttributeWarning(path.Root("context"), "The build context sends .git",
+		fmt.Sprintf("%s is in the build context, so every commit or fetch rebuilds this image (BuildKit sends .git, so it is an input). "+
+			"Unless the Dockerfile reads it, add the line `.git` to %s.", filepath.Join(dir, buildcontext.GitDir), ignoreFile))
 }
 
 // checkSecretSources checks that each known secret's file or environment
