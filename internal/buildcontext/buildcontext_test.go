@@ -307,6 +307,9 @@ func TestSplitWalkIsTheWholeWalk(t *testing.T) {
 		"Dockerfile": "FROM scratch\n", "a.txt": "a", "a/b": "b", "a-b/c": "c", "a/x/y/z/deep.txt": "deep",
 		"src/d1/s1/f1": "1", "src/d1/s1/f2*": "2", "src/d1/s2/f3": "3", "src/d2/f4": "4", "src/d10/f5": "5",
 		"src/z.go": "z",
+		// Terraform's, left out at every depth by either walk.
+		"terraform.tfstate": "{}", ".terraform/providers/p": "p", "src/d1/.terraform/m": "m", "src/d1/s1/crash.log": "c",
+		"src/terraform.tfstate.d/dev/terraform.tfstate": "{}",
 	}, 0o644)
 	for _, d := range []string{"empty", "src/d1/empty", "src/d3/s1"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
