@@ -35,7 +35,7 @@ func pullAndRun(t *testing.T, ref string, cmd ...string) string {
 }
 
 func testTerraformBesideDockerfile(t *testing.T, b besideDockerfile) {
-	for name, ignore := range map[string]string{"no .dockerignore": "", ".dockerignore re-includes the state": "*.md\n!terraform.tfstate\n!.terraform\n"} {
+	for name, ignore := range map[string]string{"without dockerignore": "", "dockerignore reincludes the state": "*.md\n!terraform.tfstate\n!.terraform\n"} {
 		t.Run(name, func(t *testing.T) {
 			cli := newTerraformCLI(t, "")
 			files := map[string]string{
@@ -46,6 +46,9 @@ func testTerraformBesideDockerfile(t *testing.T, b besideDockerfile) {
 			}
 			if ignore != "" {
 				files[".dockerignore"] = ignore
+			}
+			if err := os.MkdirAll(filepath.Join(cli.dir, ".terraform"), 0o755); err != nil {
+				t.Fatal(err)
 			}
 			for p, content := range files {
 				writeFile(t, filepath.Join(cli.dir, p), content)
