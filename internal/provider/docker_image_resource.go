@@ -76,7 +76,11 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			"context": schema.StringAttribute{
 				Required: true,
 				Description: "Build context directory. A relative path is taken from Terraform's working directory. `<context>/.dockerignore` is honoured. " +
-					"It must exist at plan time; a step of the same apply may change its files (see `triggers`).",
+					"It must exist at plan time; a step of the same apply may change its files (see `triggers`). What Terraform and OpenTofu write " +
+					"in their working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, " +
+					"`.terraform.tfstate.lock.info`, `crash.log`) is never sent nor digested, at any depth and whatever `.dockerignore` says, " +
+					"so `context = path.module` beside the Dockerfile rebuilds nothing on each apply and the image holds no state. " +
+					"A `.git` directory at the context's root that `.dockerignore` does not exclude is sent (so it is an input) and the plan warns.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"dockerfile_contents": schema.StringAttribute{
@@ -124,7 +128,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Optional:    true,
 				ElementType: types.StringType,
 				Description: "Named contexts, as `--build-context`: a name that the Dockerfile uses (`COPY --from=NAME`, `FROM NAME`, or the image " +
-					"such a name replaces) mapped to a local directory (digested and filtered by its own `.dockerignore`; a relative path is taken " +
+					"such a name replaces) mapped to a local directory (digested and filtered by its own `.dockerignore`, without Terraform's files as for `context`; a relative path is taken " +
 					"from Terraform's working directory; it must exist at plan time) or to `docker-image://IMAGE`. Needs an engine of Docker 23.0 " +
 					"or later (API 1.42): older engines' Dockerfile frontend has no named contexts.",
 				Validators: []validator.Map{buildContextsValidator{}},
