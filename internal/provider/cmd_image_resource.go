@@ -103,7 +103,12 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				"a change in them rebuilds nothing. As Tilt's `custom_build` `ignore`, each pattern is matched relative to each directory "+
 				"of `deps` (`[\"dist\", \"**/*.log\"]` leaves out `<dep>/dist` and every `.log` file in each dep directory); a file named "+
 				"in `deps` itself is always digested. The command still sees every file: `ignore` only decides what rebuilds.",
-				stringCheck{"ignore pattern", func(p string) error { return buildcontext.CheckPatterns([]string{p}) }}),
+				stringCheck{"ignore pattern", func(p string) error {
+					if err := buildcontext.CheckPatterns([]string{p}); err != nil {
+						return fmt.Errorf("%w; write a .dockerignore pattern such as \"*.log\", \"dist\" or \"**/testdata\"", err)
+					}
+					return nil
+				}}),
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`; "+
 				"exported as `TILT_IMAGE_MAP_<i>` and `TILT_IMAGE_<i>`. A change in any of them rebuilds this image.",
 				stringvalidator.LengthAtLeast(1)),
