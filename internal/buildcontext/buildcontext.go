@@ -107,7 +107,7 @@ func contextPatterns(dir, ignoreFile string) ([]string, error) {
 // root of a context: the working directory of Terraform may be any
 // directory inside the context (a monorepo with several roots, -chdir), and
 // these names mean nothing else. Neither sent nor digested, whatever an
-// ignore file says (a later "!terraform.tfstate" cannot re-include them).
+// ignore file says ("!terraform.tfstate" cannot re-include them).
 var TerraformNames = []string{
 	"terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d",
 	".terraform", ".terraform.tfstate.lock.info", "crash.log",
@@ -130,15 +130,19 @@ func newSkipSet(names ...[]string) skipSet {
 	return s
 }
 
-// patterns are the ignore patterns that leave the names out at any depth;
-// appended after a file's own, they win over any "!" before them.
-func (s skipSet) patterns() []string {
-	out := make([]string, 0, len(s))
-	for n := range s {
-		out = append(out, "**/"+n)
+// mapFunc leaves the names out of an fsutil walk, as its Map, after the
+// ignore patterns: so no "!" pattern can re-include them. A name is cheaper
+// to look up than "**/<name>" patterns are to match against every path.
+func (s skipSet) mapFunc() fsutil.MapFunc {
+	return func(path string, st *fstypes.Stat) fsutil.MapResult {
+		if !s[filepath.Base(path)] {
+			return fsutil.MapResultKeep
+		}
+		if os.FileMode(st.Mode).IsDir() {
+			return fsutil.MapResultSkipDir
+		}
+		return fsutil.MapResultExclude
 	}
-	slices.Sort(out)
-	return out
 }
 
 // contextSkip: a build context leaves out Terraform's names.
@@ -154,11 +158,11 @@ func filteredFS(dir string, patterns []string, skip skipSet) (fsutil.FS, error) 
 	if err != nil {
 		return nil, err
 	}
-	all := append(slices.Clip(patterns), skip.patterns()...)
-	if len(all) == 0 {
-		return base, nil
+	opt := &fsutil.FilterOpt{ExcludePatterns: patterns}
+	if len(skip) > 0 {
+		opt.Map = skip.mapFunc()
 	}
-	return fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: all})
+	return fsutil.NewFilterFS(base, opt)
 }
 
 // SendsGit says whether the context in dir (see FSWithIgnoreFile) sends a
