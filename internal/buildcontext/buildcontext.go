@@ -75,7 +75,7 @@ func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
 	if err != nil {
 		return nil, err
 	}
-	return filteredFS(dir, patterns)
+	return filteredFS(dir, patterns, contextSkip)
 }
 
 // contextPatterns are the ignore patterns of the context in dir (see
@@ -99,13 +99,89 @@ func contextPatterns(dir, ignoreFile string) ([]string, error) {
 	return patterns, nil
 }
 
-// filteredFS is the tree at dir without what patterns exclude.
-func filteredFS(dir string, patterns []string) (fsutil.FS, error) {
-	base, err := fsutil.NewFS(dir)
-	if err != nil || len(patterns) == 0 {
-		return base, err
+// TerraformNames are what Terraform and OpenTofu write in their working
+// directory: state, its backup and lock, workspaces' states, providers and
+// modules, a crash log. They are never build inputs: state changes on every
+// apply (a context holding it would rebuild forever) and holds every secret
+// of the configuration. They are left out at any depth, not only at the
+// root of a context: the working directory of Terraform may be any
+// directory inside the context (a monorepo with several roots, -chdir), and
+// these names mean nothing else. Neither sent nor digested, whatever an
+// ignore file says ("!terraform.tfstate" cannot re-include them).
+var TerraformNames = []string{
+	"terraform.tfstate", "terraform.tfstate.backup", "terraform.tfstate.d",
+	".terraform", ".terraform.tfstate.lock.info", "crash.log",
+}
+
+// GitDir is left out of a dependency of a build command (DigestPaths): a
+// fetch rewrites it without changing a file of the tree.
+const GitDir = ".git"
+
+// skipSet is a set of names left out at any depth of a tree.
+type skipSet map[string]bool
+
+func newSkipSet(names ...[]string) skipSet {
+	s := skipSet{}
+	for _, list := range names {
+		for _, n := range list {
+			s[n] = true
+		}
 	}
-	return fsutil.NewFilterFS(base, &fsutil.FilterOpt{ExcludePatterns: patterns})
+	return s
+}
+
+// mapFunc leaves the names out of an fsutil walk, as its Map, after the
+// ignore patterns: so no "!" pattern can re-include them. A name is cheaper
+// to look up than "**/<name>" patterns are to match against every path.
+func (s skipSet) mapFunc() fsutil.MapFunc {
+	return func(path string, st *fstypes.Stat) fsutil.MapResult {
+		if !s[filepath.Base(path)] {
+			return fsutil.MapResultKeep
+		}
+		if os.FileMode(st.Mode).IsDir() {
+			return fsutil.MapResultSkipDir
+		}
+		return fsutil.MapResultExclude
+	}
+}
+
+// contextSkip: a build context leaves out Terraform's names.
+var contextSkip = newSkipSet(TerraformNames)
+
+// depSkip: a dependency directory of a build command also leaves out .git.
+var depSkip = newSkipSet(TerraformNames, []string{GitDir})
+
+// filteredFS is the tree at dir without what patterns exclude and without
+// the names of skip at any depth.
+func filteredFS(dir string, patterns []string, skip skipSet) (fsutil.FS, error) {
+	base, err := fsutil.NewFS(dir)
+	if err != nil {
+		return nil, err
+	}
+	opt := &fsutil.FilterOpt{ExcludePatterns: patterns}
+	if len(skip) > 0 {
+		opt.Map = skip.mapFunc()
+	}
+	return fsutil.NewFilterFS(base, opt)
+}
+
+// SendsGit says whether the context in dir (see FSWithIgnoreFile) sends a
+// .git directory at its root: one is there and the ignore file does not
+// exclude it.
+func SendsGit(dir, ignoreFile string) (bool, error) {
+	if info, err := os.Lstat(filepath.Join(dir, GitDir)); err != nil || !info.IsDir() {
+		return false, nil
+	}
+	patterns, err := contextPatterns(dir, ignoreFile)
+	if err != nil {
+		return false, err
+	}
+	pm, err := patternmatcher.New(patterns)
+	if err != nil {
+		return false, err
+	}
+	excluded, err := pm.MatchesOrParentMatches(GitDir)
+	return !excluded, err
 }
 
 // compilePatterns compiles each pattern now. patternmatcher compiles them
@@ -128,8 +204,8 @@ func Digest(ctx context.Context, dir string) (string, error) {
 }
 
 // DigestPaths digests paths without a cache; see Digester.DigestPaths.
-func DigestPaths(ctx context.Context, paths []string) (string, error) {
-	return Digester{}.DigestPaths(ctx, paths)
+func DigestPaths(ctx context.Context, paths, ignore []string) (string, error) {
+	return Digester{}.DigestPaths(ctx, paths, ignore)
 }
 
 // Digester digests build inputs. Its zero value reads every file each time.
@@ -160,24 +236,38 @@ func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile stri
 		// The ignore file is read once; each walker opens the tree anew.
 		patterns, err := contextPatterns(dir, ignoreFile)
 		if err == nil {
-			_, err = filteredFS(dir, patterns)
+			_, err = filteredFS(dir, patterns, contextSkip)
 		}
 		if err != nil {
 			return "", fmt.Errorf("build context %s: %w", dir, err)
 		}
-		open := func() (fsutil.FS, error) { return filteredFS(dir, patterns) }
-		filtered := len(patterns) > 0
-		return d.digestFS(ctx, dir, walkSource{open: open, splitDepth: splitDepthOf(filtered), plain: !filtered})
+		return d.digestFS(ctx, dir, treeSource(dir, patterns, contextSkip))
 	})
 }
 
-// DigestPaths digests files and directories (all of their contents, no
-// ignore file), e.g. the deps of a build command. Only their order and
-// contents count, not where they are, so checkouts in other places agree.
-func (d Digester) DigestPaths(ctx context.Context, paths []string) (string, error) {
+// treeSource walks the tree at dir as filteredFS keeps it. The names of
+// skip are fixed, so a tree without other patterns is still walked plain
+// and split: both walks leave those names out wherever they are.
+func treeSource(dir string, patterns []string, skip skipSet) walkSource {
+	open := func() (fsutil.FS, error) { return filteredFS(dir, patterns, skip) }
+	filtered := len(patterns) > 0
+	return walkSource{open: open, splitDepth: splitDepthOf(filtered), plain: !filtered, skip: skip}
+}
+
+// DigestPaths digests files and directories, e.g. the deps of a build
+// command: a file itself, a directory's contents without .git, Terraform's
+// names (TerraformNames) and what the ignore patterns exclude. The patterns
+// (.dockerignore syntax) are matched relative to each directory, as Tilt's
+// custom_build matches its ignore against each dep; a file named in paths
+// is always digested. Only the order and contents of paths count, not where
+// they are, so checkouts in other places agree.
+func (d Digester) DigestPaths(ctx context.Context, paths, ignore []string) (string, error) {
+	if err := CheckPatterns(ignore); err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	for i, p := range paths {
-		digest, err := d.digestPath(ctx, p)
+		digest, err := d.digestPath(ctx, p, ignore)
 		if err != nil {
 			return "", err
 		}
@@ -186,11 +276,23 @@ func (d Digester) DigestPaths(ctx context.Context, paths []string) (string, erro
 	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func (d Digester) digestPath(ctx context.Context, p string) (string, error) {
-	return d.memoized(ctx, "path", []string{p}, func() (string, error) { return d.digestOnePath(ctx, p) })
+func (d Digester) digestPath(ctx context.Context, p string, ignore []string) (string, error) {
+	key := append([]string{p}, ignore...)
+	return d.memoized(ctx, "path", key, func() (string, error) { return d.digestOnePath(ctx, p, ignore) })
 }
 
-func (d Digester) digestOnePath(ctx context.Context, p string) (string, error) {
+// CheckPatterns checks ignore patterns as an ignore file's are checked.
+// An error names the pattern.
+func CheckPatterns(patterns []string) error {
+	for _, p := range patterns {
+		if _, err := patternmatcher.New([]string{p}); err != nil {
+			return fmt.Errorf("pattern %q: %w", p, err)
+		}
+	}
+	return compilePatterns(patterns)
+}
+
+func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) (string, error) {
 	info, err := os.Stat(p)
 	if err != nil {
 		return "", err
@@ -204,10 +306,10 @@ func (d Digester) digestOnePath(ctx context.Context, p string) (string, error) {
 		run.finish([]*entry{file})
 		return file.kind + ":" + file.value(), nil
 	}
-	if _, err := fsutil.NewFS(p); err != nil {
+	if _, err := filteredFS(p, ignore, depSkip); err != nil {
 		return "", err
 	}
-	return d.digestFS(ctx, p, walkSource{open: func() (fsutil.FS, error) { return fsutil.NewFS(p) }, splitDepth: splitDepthOf(false), plain: true})
+	return d.digestFS(ctx, p, treeSource(p, ignore, depSkip))
 }
 
 func (d Digester) clock() time.Time {
@@ -250,6 +352,9 @@ type walkSource struct {
 	// plain: no ignore rule applies, so where the system allows it the walk
 	// is walkPlainUnit's rather than fsutil's.
 	plain bool
+	// skip: names that open's FS leaves out at any depth, which the plain
+	// walk and splitWalk leave out by name.
+	skip skipSet
 }
 
 // unfilteredSplitDepth divides a tree without ignore rules into the
@@ -329,7 +434,7 @@ func (d Digester) start(root string) *digestRun {
 // from the cache when its stat is unchanged, and hand the others to
 // workers that read them: each file is read once at most.
 func (r *digestRun) walk(ctx context.Context, t walkSource) ([]*entry, error) {
-	units, err := splitWalk(r.root, t.splitDepth)
+	units, err := splitWalk(r.root, t.splitDepth, t.skip)
 	if err != nil {
 		return nil, err
 	}
@@ -371,14 +476,17 @@ type walkUnit struct {
 // there what the walk of the whole tree visits, in the same order (both
 // list a directory sorted by name), as long as no ignore rule applies below
 // the top level (splitDepthOf).
-func splitWalk(root string, depth int) ([]walkUnit, error) {
+// The names of skip are no unit, nor divided.
+func splitWalk(root string, depth int, skip skipSet) ([]walkUnit, error) {
 	top, err := os.ReadDir(root)
 	if err != nil {
 		return nil, err
 	}
 	var units []walkUnit
 	for _, d := range top {
-		units = appendUnits(units, root, d.Name(), d.IsDir(), depth)
+		if !skip[d.Name()] {
+			units = appendUnits(units, root, d.Name(), d.IsDir(), depth, skip)
+		}
 	}
 	return units, nil
 }
@@ -386,7 +494,7 @@ func splitWalk(root string, depth int) ([]walkUnit, error) {
 // appendUnits divides a directory (never a symlink to one) whose entries can
 // be listed; anything else, including a directory that cannot be read, is
 // one unit, whose walk then reports what it finds.
-func appendUnits(units []walkUnit, root, path string, isDir bool, depth int) []walkUnit {
+func appendUnits(units []walkUnit, root, path string, isDir bool, depth int, skip skipSet) []walkUnit {
 	if !isDir || depth == 0 {
 		return append(units, walkUnit{path: path})
 	}
@@ -396,7 +504,9 @@ func appendUnits(units []walkUnit, root, path string, isDir bool, depth int) []w
 	}
 	units = append(units, walkUnit{path: path, dirOnly: true})
 	for _, d := range children {
-		units = appendUnits(units, root, filepath.Join(path, d.Name()), d.IsDir(), depth-1)
+		if !skip[d.Name()] {
+			units = appendUnits(units, root, filepath.Join(path, d.Name()), d.IsDir(), depth-1, skip)
+		}
 	}
 	return units
 }
@@ -428,7 +538,7 @@ func (r *digestRun) walkUnits(ctx context.Context, t walkSource, units []walkUni
 // walker's own.
 func (r *digestRun) unitWalker(ctx context.Context, t walkSource, files chan<- *entry) (func(walkUnit, *[]*entry) error, error) {
 	if t.plain && canWalkPlain {
-		return func(u walkUnit, entries *[]*entry) error { return r.walkPlainUnit(ctx, u, entries, files) }, nil
+		return func(u walkUnit, entries *[]*entry) error { return r.walkPlainUnit(ctx, u, t.skip, entries, files) }, nil
 	}
 	fsys, err := t.open()
 	if err != nil {

@@ -181,16 +181,16 @@ func TestDigestPaths(t *testing.T) {
 	dir := t.TempDir()
 	tree(t, dir, map[string]string{"go.sum": "a\n", "cmd/main.go": "package main\n"}, 0o644)
 	paths := []string{filepath.Join(dir, "go.sum"), filepath.Join(dir, "cmd")}
-	first, err := DigestPaths(context.Background(), paths)
+	first, err := DigestPaths(context.Background(), paths, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "cmd/main.go"), []byte("package main // changed\n"), 0o644)
-	second, _ := DigestPaths(context.Background(), paths)
+	second, _ := DigestPaths(context.Background(), paths, nil)
 	if first == second {
 		t.Error("a change inside a dep directory did not change the digest")
 	}
-	if _, err := DigestPaths(context.Background(), []string{filepath.Join(dir, "missing")}); err == nil {
+	if _, err := DigestPaths(context.Background(), []string{filepath.Join(dir, "missing")}, nil); err == nil {
 		t.Error("a missing dep: want an error")
 	}
 }
@@ -283,7 +283,7 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 	} {
 		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
 		want := walkFS(t, dir)
-		entries, err := Digester{}.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: splitDepthOf(ignore != "")})
+		entries, err := Digester{}.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: splitDepthOf(ignore != ""), skip: contextSkip})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -307,6 +307,9 @@ func TestSplitWalkIsTheWholeWalk(t *testing.T) {
 		"Dockerfile": "FROM scratch\n", "a.txt": "a", "a/b": "b", "a-b/c": "c", "a/x/y/z/deep.txt": "deep",
 		"src/d1/s1/f1": "1", "src/d1/s1/f2*": "2", "src/d1/s2/f3": "3", "src/d2/f4": "4", "src/d10/f5": "5",
 		"src/z.go": "z",
+		// Terraform's, left out at every depth by either walk.
+		"terraform.tfstate": "{}", ".terraform/providers/p": "p", "src/d1/.terraform/m": "m", "src/d1/s1/crash.log": "c",
+		"src/terraform.tfstate.d/dev/terraform.tfstate": "{}",
 	}, 0o644)
 	for _, d := range []string{"empty", "src/d1/empty", "src/d3/s1"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
@@ -322,7 +325,7 @@ func TestSplitWalkIsTheWholeWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	open := func() (fsutil.FS, error) { return FS(dir) }
-	want, err := Digester{}.entries(context.Background(), dir, walkSource{open: open})
+	want, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, skip: contextSkip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -331,7 +334,7 @@ func TestSplitWalkIsTheWholeWalk(t *testing.T) {
 	}
 	for _, plain := range []bool{false, true} {
 		for _, depth := range []int{0, 1, unfilteredSplitDepth, 3, 10} {
-			got, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, splitDepth: depth, plain: plain})
+			got, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, splitDepth: depth, plain: plain, skip: contextSkip})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -354,7 +357,7 @@ func TestWalksShareTheHashCache(t *testing.T) {
 	for _, order := range [][]bool{{true, false}, {false, true}} {
 		d := Digester{CacheDir: t.TempDir(), now: later}
 		for i, plain := range order {
-			entries, err := d.entries(context.Background(), dir, walkSource{open: open, splitDepth: 1, plain: plain})
+			entries, err := d.entries(context.Background(), dir, walkSource{open: open, splitDepth: 1, plain: plain, skip: contextSkip})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -34,7 +34,7 @@ func digestWith(t *testing.T, d Digester, dir string) string {
 // filesRead digests dir with d and counts the files it had to read.
 func filesRead(t *testing.T, d Digester, dir string) int {
 	t.Helper()
-	entries, err := d.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: unfilteredSplitDepth})
+	entries, err := d.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: unfilteredSplitDepth, skip: contextSkip})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -303,12 +303,12 @@ func TestDigestPathsWithCache(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want, err := DigestPaths(ctx, paths)
+		want, err := DigestPaths(ctx, paths, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		for _, round := range []string{"cold", "warm"} {
-			if got, err := d.DigestPaths(ctx, paths); err != nil || got != want {
+			if got, err := d.DigestPaths(ctx, paths, nil); err != nil || got != want {
 				t.Errorf("after editing %q, %s: %s, %v; want %s", edit, round, got, err, want)
 			}
 		}

@@ -21,19 +21,28 @@ const canWalkPlain = true
 // descriptor. fsutil's walk costs some 2x more: a stat by full path per
 // file, and an lstat and an llistxattr per directory (metadata that the
 // digest leaves out). TestPlainWalkIsFsutilsWalk holds the two equal.
-func (r *digestRun) walkPlainUnit(ctx context.Context, u walkUnit, entries *[]*entry, files chan<- *entry) error {
+// The names of skip are left out at any depth, as the FS's patterns
+// "**/<name>" leave them out.
+func (r *digestRun) walkPlainUnit(ctx context.Context, u walkUnit, skip skipSet, entries *[]*entry, files chan<- *entry) error {
 	dir, name := filepath.Split(u.path)
 	dirfd, err := unix.Open(filepath.Join(r.root, dir), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &fs.PathError{Op: "open", Path: filepath.Join(r.root, dir), Err: err}
 	}
 	defer unix.Close(dirfd)
-	return r.plainEntry(ctx, dirfd, u.path, name, !u.dirOnly, entries, files)
+	w := plainWalk{digestRun: r, skip: skip}
+	return w.plainEntry(ctx, dirfd, u.path, name, !u.dirOnly, entries, files)
+}
+
+// plainWalk is one plain walk: the run it adds to and the names it skips.
+type plainWalk struct {
+	*digestRun
+	skip skipSet
 }
 
 // plainEntry adds the entry name of the directory open as dirfd, whose path
 // under the root is rel, and with descend everything below it.
-func (r *digestRun) plainEntry(ctx context.Context, dirfd int, rel, name string, descend bool, entries *[]*entry, files chan<- *entry) error {
+func (r plainWalk) plainEntry(ctx context.Context, dirfd int, rel, name string, descend bool, entries *[]*entry, files chan<- *entry) error {
 	var st unix.Stat_t
 	if err := unix.Fstatat(dirfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		if errors.Is(err, unix.ENOENT) {
@@ -65,7 +74,7 @@ func (r *digestRun) plainEntry(ctx context.Context, dirfd int, rel, name string,
 }
 
 // plainDir adds the entries below the directory name of dirfd.
-func (r *digestRun) plainDir(ctx context.Context, dirfd int, rel, name string, entries *[]*entry, files chan<- *entry) error {
+func (r plainWalk) plainDir(ctx context.Context, dirfd int, rel, name string, entries *[]*entry, files chan<- *entry) error {
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 	if errors.Is(err, unix.ENOENT) {
 		return nil
@@ -83,6 +92,9 @@ func (r *digestRun) plainDir(ctx context.Context, dirfd int, rel, name string, e
 	for _, child := range names {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if r.skip[child] {
+			continue
 		}
 		if err := r.plainEntry(ctx, fd, filepath.Join(rel, child), child, true, entries, files); err != nil {
 			return err

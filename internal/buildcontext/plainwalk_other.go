@@ -7,6 +7,6 @@ import "context"
 // canWalkPlain: elsewhere every tree is walked with fsutil.
 const canWalkPlain = false
 
-func (r *digestRun) walkPlainUnit(context.Context, walkUnit, *[]*entry, chan<- *entry) error {
+func (r *digestRun) walkPlainUnit(context.Context, walkUnit, skipSet, *[]*entry, chan<- *entry) error {
 	panic("walkPlainUnit without canWalkPlain")
 }

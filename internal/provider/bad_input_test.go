@@ -130,6 +130,7 @@ func TestAccBadInput(t *testing.T) {
 		{name: "cmd env bad name", resource: cmd(runs + "\n  env = { \"A=B\" = \"x\" }"), wantErr: `(?i)environment variable name.*write`, wantPath: `env\s*=`},
 		{name: "cmd deps missing", resource: cmd(runs + fmt.Sprintf("\n  deps = [%q]", missing)), wantErr: `(?s)` + regexp.QuoteMeta(missing), wantPath: `deps\s*=`},
 		{name: "cmd empty secret_env_version", resource: cmd(runs + "\n  secret_env_version = \"\""), wantErr: `at least 1`, wantPath: `secret_env_version\s*=`},
+		{name: "cmd bad ignore pattern", resource: cmd(runs + "\n  ignore = [\"*.log\", \"a\\\\\"]"), wantErr: `(?s)pattern "a\\\\".*write a \.dockerignore pattern`, wantPath: `ignore\s*=`},
 		{name: "cmd unknown cluster", resource: cmd(runs + "\n  cluster = \"staging\""), wantErr: `No provider cluster block is named "staging"`, wantPath: `cluster\s*=`},
 		// provider block
 		{name: "provider host scheme", provider: `host = "http://127.0.0.1:2375"`, resource: docker(""), wantErr: `(?s)unix://, tcp://.*for example`, wantPath: `host\s*=`},

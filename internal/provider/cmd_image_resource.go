@@ -19,6 +19,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/cmdbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/redact"
@@ -34,6 +35,7 @@ type cmdImageModel struct {
 	Dir               types.String `tfsdk:"dir"`
 	Env               types.Map    `tfsdk:"env"`
 	Deps              types.List   `tfsdk:"deps"`
+	Ignore            types.List   `tfsdk:"ignore"`
 	OutputMode        types.String `tfsdk:"output_mode"`
 	OutputTag         types.String `tfsdk:"output_tag"`
 	OutputsImageRefTo types.String `tfsdk:"outputs_image_ref_to"`
@@ -98,7 +100,20 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"deps": stringListAttribute("Files and directories whose contents feed `input_digest`: a change in them rebuilds the image. "+
-				"A relative path is taken from `dir` when it is set.", stringvalidator.LengthAtLeast(1)),
+				"A relative path is taken from `dir` when it is set. A directory's `.git/` and what Terraform and OpenTofu write in their "+
+				"working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, "+
+				"`.terraform.tfstate.lock.info`, `crash.log`), at any depth, are never digested: a fetch or an apply rebuilds nothing.",
+				stringvalidator.LengthAtLeast(1)),
+			"ignore": stringListAttribute("Patterns, in `.dockerignore` syntax, of files in the `deps` directories that are not digested: "+
+				"a change in them rebuilds nothing. As Tilt's `custom_build` `ignore`, each pattern is matched relative to each directory "+
+				"of `deps` (`[\"dist\", \"**/*.log\"]` leaves out `<dep>/dist` and every `.log` file in each dep directory); a file named "+
+				"in `deps` itself is always digested. The command still sees every file: `ignore` only decides what rebuilds.",
+				stringCheck{"ignore pattern", func(p string) error {
+					if err := buildcontext.CheckPatterns([]string{p}); err != nil {
+						return fmt.Errorf("%w; write a .dockerignore pattern such as \"*.log\", \"dist\" or \"**/testdata\"", err)
+					}
+					return nil
+				}}),
 			"image_maps": stringListAttribute("References of images this build depends on, usually other resources' `status.ref`; "+
 				"exported as `TILT_IMAGE_MAP_<i>` and `TILT_IMAGE_<i>`. A change in any of them rebuilds this image.",
 				imageMapValidator()),
@@ -181,7 +196,7 @@ func (cmdImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.
 func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindModel, cluster Cluster) (buildInputs, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	m := model.(*cmdImageModel)
-	if !allKnown(m.Ref, m.Args, m.Dir, m.Env, m.Deps, m.ClusterNeeds, m.ImageMaps, m.OutputMode, m.OutputTag,
+	if !allKnown(m.Ref, m.Args, m.Dir, m.Env, m.Deps, m.Ignore, m.ClusterNeeds, m.ImageMaps, m.OutputMode, m.OutputTag,
 		m.OutputsImageRefTo, m.Triggers, m.SecretEnvVersion) {
 		return nil, nil
 	}
@@ -199,7 +214,7 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindMo
 	in.addString("secret_env_version", m.SecretEnvVersion, "")
 	in.addCluster(cluster)
 	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
-		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps)
+		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps, listStrings(ctx, m.Ignore))
 		if err != nil {
 			diags.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
 			return nil, diags

@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerfile"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
@@ -78,7 +79,11 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 			"context": schema.StringAttribute{
 				Required: true,
 				Description: "Build context directory. A relative path is taken from Terraform's working directory. `<context>/.dockerignore` is honoured. " +
-					"It must exist at plan time; a step of the same apply may change its files (see `triggers`).",
+					"It must exist at plan time; a step of the same apply may change its files (see `triggers`). What Terraform and OpenTofu write " +
+					"in their working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, " +
+					"`.terraform.tfstate.lock.info`, `crash.log`) is never sent nor digested, at any depth and whatever `.dockerignore` says, " +
+					"so `context = path.module` beside the Dockerfile rebuilds nothing on each apply and the image holds no state. " +
+					"A `.git` directory at the context's root that `.dockerignore` does not exclude is sent (so it is an input) and the plan warns.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"dockerfile_contents": schema.StringAttribute{
@@ -128,7 +133,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Optional:    true,
 				ElementType: types.StringType,
 				Description: "Named contexts, as `--build-context`: a name that the Dockerfile uses (`COPY --from=NAME`, `FROM NAME`, or the image " +
-					"such a name replaces, e.g. `golang:latest`, reduced as buildx does to the name BuildKit looks up: `golang`) mapped to a local directory (digested and filtered by its own `.dockerignore`; a relative path is taken " +
+					"such a name replaces, e.g. `golang:latest`, reduced as buildx does to the name BuildKit looks up: `golang`) mapped to a local directory (digested and filtered by its own `.dockerignore`, without Terraform's files as for `context`; a relative path is taken " +
 					"from Terraform's working directory; it must exist at plan time) or to `docker-image://IMAGE`. Needs an engine of Docker 23.0 " +
 					"or later (API 1.42): older engines' Dockerfile frontend has no named contexts.",
 				Validators: []validator.Map{buildContextsValidator{}},
@@ -241,6 +246,7 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 			return
 		}
 	}
+	warnGitSent(m, dir, diags)
 	checkDockerfileParses(m, dir, diags)
 }
 
@@ -281,6 +287,30 @@ func checkSSHSources(ctx context.Context, specs types.List, diags *diag.Diagnost
 			diags.AddAttributeError(path.Root("ssh_agent_configs").AtListIndex(i), "SSH agent or key not available", err.Error())
 		}
 	}
+}
+
+// warnGitSent warns when the context sends its .git directory: BuildKit
+// sends it, so it is an input and a fetch or a commit rebuilds, though few
+// Dockerfiles read it.
+func warnGitSent(m *dockerImageModel, dir string, diags *diag.Diagnostics) {
+	if m.Dockerfile.IsUnknown() || m.DockerfileContents.IsUnknown() {
+		return
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return
+	}
+	ignoreFile := m.contextIgnoreFile(abs)
+	// An unreadable ignore file is the digest's error to report.
+	if sent, err := buildcontext.SendsGit(abs, ignoreFile); err != nil || !sent {
+		return
+	}
+	if ignoreFile == "" {
+		ignoreFile = filepath.Join(dir, buildcontext.IgnoreFile)
+	}
+	diags.AddAttributeWarning(path.Root("context"), "The build context sends .git",
+		fmt.Sprintf("%s is in the build context, so every commit or fetch rebuilds this image (BuildKit sends .git, so it is an input). "+
+			"Unless the Dockerfile reads it, add the line `.git` to %s.", filepath.Join(dir, buildcontext.GitDir), ignoreFile))
 }
 
 // checkSecretSources checks that each known secret's file or environment
