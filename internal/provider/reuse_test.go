@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -154,8 +156,8 @@ func TestAccDockerImage_reuseAcrossWorkspaces(t *testing.T) {
 	t.Logf("second workspace applied in %s", took)
 
 	// The adopted ref runs, pulled from the registry.
-	want := runPulled(t, app.Ref)
-	if got := runPulled(t, reused.Ref); got != want || !strings.Contains(got, "app") {
+	want := runPulled(t, app.Ref, "/app.txt", "/stamp.txt")
+	if got := runPulled(t, reused.Ref, "/app.txt", "/stamp.txt"); got != want || !strings.Contains(got, "app") {
 		t.Errorf("the second workspace's image prints %q, the first's %q", got, want)
 	}
 
@@ -177,10 +179,131 @@ func inputsTagRef(t *testing.T, statusRef, inputDigest string) string {
 }
 
 // runPulled removes ref from the engine, then runs it, pulled from its
-// registry, and returns what it prints.
-func runPulled(t *testing.T, ref string) string {
+// registry, and returns what cat prints of files.
+func runPulled(t *testing.T, ref string, files ...string) string {
 	t.Helper()
 	_, _ = dockerErr("rmi", ref)
 	// Standard output only: the pull reports its progress on stderr.
-	return strings.TrimSpace(docker(t, "run", "--rm", ref, "sh", "-c", "cat /app.txt /stamp.txt"))
+	return strings.TrimSpace(docker(t, append([]string{"run", "--rm", ref, "cat"}, files...)...))
+}
+
+// TestAccBuilder_reuseAcrossWorkspaces: an index of two platforms that a
+// builder pushed is adopted by a workspace whose builder is another daemon;
+// its status.ref is the first workspace's (tf- of the index digest).
+func TestAccBuilder_reuseAcrossWorkspaces(t *testing.T) {
+	env := requireBuildKit(t)
+	repo := uniqueRepo(t)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nCOPY app.txt /app.txt\nRUN echo $RANDOM$RANDOM > /stamp.txt\n", env.RegistryBaseImage),
+		"app.txt":    fmt.Sprintf("app %d\n", time.Now().UnixNano()),
+	})
+	config := func(daemon string) string {
+		return oneBuilderProvider(t, env.Registry, daemon) + fmt.Sprintf(`
+resource "imagebuild_docker_image" "app" {
+  ref       = %q
+  cluster   = "reg"
+  context   = %q
+  builder   = "one"
+  platforms = ["linux/amd64", "linux/386"]
+}
+
+output "images" {
+  value = { app = {
+    ref          = imagebuild_docker_image.app.status.ref
+    repo_digest  = imagebuild_docker_image.app.repo_digest
+    input_digest = imagebuild_docker_image.app.input_digest
+    reason       = imagebuild_docker_image.app.status.completed.reason
+    stages       = [for s in imagebuild_docker_image.app.status.stage_statuses : { name = s.name }]
+  } }
+}
+`, repo, ctxDir)
+	}
+	first, _ := applyWorkspace(t, config(env.a))
+	second, _ := applyWorkspace(t, config(env.b))
+	built, reused := first["app"], second["app"]
+	if built.reused() || len(built.Stages) < 2 {
+		t.Fatalf("first workspace: not built: stages %v, reason %q", built.stageNames(), built.Reason)
+	}
+	if !reused.reused() || reused.Ref != built.Ref || reused.RepoDigest != built.RepoDigest {
+		t.Errorf("second workspace: %s (%s), stages %v, reason %q; want %s (%s) reused",
+			reused.Ref, reused.RepoDigest, reused.stageNames(), reused.Reason, built.Ref, built.RepoDigest)
+	}
+	if _, digest, _ := strings.Cut(built.RepoDigest, "@"); !strings.HasSuffix(built.Ref, ":tf-"+strings.TrimPrefix(digest, "sha256:")[:16]) {
+		t.Errorf("status.ref %s is not the content tag of %s", built.Ref, built.RepoDigest)
+	}
+}
+
+// TestAccCmdImage_reuseAcrossWorkspaces: a command's pushed image is adopted
+// by a second workspace without running the command; one with secret_env
+// runs in every workspace.
+func TestAccCmdImage_reuseAcrossWorkspaces(t *testing.T) {
+	env := requireTestEnv(t)
+	repo := uniqueRepo(t)
+	runs := filepath.Join(t.TempDir(), "runs")
+	script := hclString(fmt.Sprintf(importScript, fmt.Sprintf(`echo "$NAME" >> %q; date +%%s%%N > "$ROOT/stamp.txt"`, runs)))
+	config := fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "reg"
+    registry {
+      host = %[1]q
+    }
+  }
+}
+
+variable "token" {
+  type      = string
+  default   = "s3cret"
+  sensitive = true
+}
+
+resource "imagebuild_cmd_image" "app" {
+  ref     = "%[2]s-app"
+  cluster = "reg"
+  env     = { NAME = "app" }
+  args    = ["sh", "-c", %[3]s]
+}
+
+resource "imagebuild_cmd_image" "secret" {
+  ref        = "%[2]s-secret"
+  cluster    = "reg"
+  env        = { NAME = "secret" }
+  secret_env = { TOKEN = var.token }
+  args       = ["sh", "-c", %[3]s]
+}
+
+output "images" {
+  value = { for name, image in {app = imagebuild_cmd_image.app, secret = imagebuild_cmd_image.secret} : name => {
+    ref          = image.status.ref
+    repo_digest  = image.repo_digest
+    input_digest = image.input_digest
+    reason       = image.status.completed.reason
+  } }
+}
+`, env.Registry, repo, script)
+	first, _ := applyWorkspace(t, config)
+	second, _ := applyWorkspace(t, config)
+	got := readLines(t, runs)
+	sort.Strings(got)
+	if strings.Join(got, ",") != "app,secret,secret" {
+		t.Errorf("the commands ran for %v, want app once and secret in each workspace", got)
+	}
+	if r := second["app"]; r.Ref != first["app"].Ref || r.RepoDigest != first["app"].RepoDigest || !strings.Contains(r.Reason, reuseStagePrefix) {
+		t.Errorf("second workspace: app is %s (%s), reason %q; want %s reused", r.Ref, r.RepoDigest, r.Reason, first["app"].Ref)
+	}
+	if second["secret"].Ref == first["secret"].Ref || strings.Contains(second["secret"].Reason, reuseStagePrefix) {
+		t.Errorf("second workspace: the secret_env image was reused: %s, reason %q", second["secret"].Ref, second["secret"].Reason)
+	}
+	if got := runPulled(t, second["app"].Ref, "/stamp.txt"); got == "" {
+		t.Errorf("the adopted image prints nothing")
+	}
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Fields(string(raw))
 }
