@@ -25,6 +25,9 @@ resource "imagebuild_cmd_image" "worker" {
   outputs_image_ref_to = "ref.txt"
   output_mode          = "remote"
   deps                 = ["${path.module}/cmd/worker", "${path.module}/go.sum"]
+  # A pushed image is adopted by another workspace with the same inputs
+  # (reuse_from_registry, default true); false runs the command in each one.
+  reuse_from_registry = false
 }
 
 # A code generator of the same apply feeds the command's deps: triggers makes
