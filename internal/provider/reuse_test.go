@@ -45,9 +45,10 @@ func (o reuseOutputs) reused() bool {
 
 // applyWorkspace applies config in a new workspace and returns the outputs
 // of each image in it, and how long the apply took.
-func applyWorkspace(t *testing.T, config string) (map[string]reuseOutputs, time.Duration) {
+func applyWorkspace(t *testing.T, config string, env ...string) (map[string]reuseOutputs, time.Duration) {
 	t.Helper()
 	cli := newTerraformCLI(t, "INFO")
+	cli.env = append(cli.env, env...)
 	cli.writeConfig(config)
 	started := time.Now()
 	cli.mustRun("apply", "-auto-approve", "-input=false")
@@ -164,6 +165,34 @@ func TestAccDockerImage_reuseAcrossWorkspaces(t *testing.T) {
 	third, _ := applyWorkspace(t, reuseConfig(env, repo, ctxDir, secretFile, "false"))
 	if third["app"].reused() || len(third["app"].Stages) < 2 {
 		t.Errorf("reuse_from_registry = false: app was not built: stages %v, reason %q", third["app"].stageNames(), third["app"].Reason)
+	}
+}
+
+// TestAccDockerImage_reuseOnTLSRegistryWithAuth: the look-up and the tags
+// go through the registry's API with the provider's registry_auth and the
+// engine's certs.d trust, as pushes do.
+func TestAccDockerImage_reuseOnTLSRegistryWithAuth(t *testing.T) {
+	env := requireTestEnv(t)
+	reg := requireTLSRegistry(t)
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo $RANDOM$RANDOM > /s.txt\n", env.BaseImage)})
+	auth := fmt.Sprintf("registry_auth {\n    address  = %q\n    username = %q\n    password = %q\n  }", reg.host, reg.user, reg.password)
+	config := tlsRegistryConfig(reg, auth, uniqueRepo(t), ctxDir) + `
+output "images" {
+  value = { app = {
+    ref          = imagebuild_docker_image.test.status.ref
+    repo_digest  = imagebuild_docker_image.test.repo_digest
+    input_digest = imagebuild_docker_image.test.input_digest
+    reason       = imagebuild_docker_image.test.status.completed.reason
+    stages       = [for s in imagebuild_docker_image.test.status.stage_statuses : { name = s.name }]
+  } }
+}
+`
+	noLogins := "DOCKER_CONFIG=" + t.TempDir()
+	first, _ := applyWorkspace(t, config, noLogins)
+	second, _ := applyWorkspace(t, config, noLogins)
+	if first["app"].reused() || !second["app"].reused() || second["app"].Ref != first["app"].Ref {
+		t.Errorf("first %s (stages %v), second %s (stages %v, reason %q): want the second to reuse the first",
+			first["app"].Ref, first["app"].stageNames(), second["app"].Ref, second["app"].stageNames(), second["app"].Reason)
 	}
 }
 
