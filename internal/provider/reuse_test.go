@@ -336,3 +336,64 @@ func readLines(t *testing.T, path string) []string {
 	}
 	return strings.Fields(string(raw))
 }
+
+// TestAccDockerImage_buildOnReusedBase: a workspace adopts the base image,
+// which its engine does not hold, and builds its own app on it through
+// image_maps: the build pulls the base from the registry.
+func TestAccDockerImage_buildOnReusedBase(t *testing.T) {
+	env := requireTestEnv(t)
+	repo := uniqueRepo(t)
+	baseDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo base-$RANDOM$RANDOM > /base.txt\n", env.BaseImage),
+	})
+	config := func(workspace string) string {
+		return fmt.Sprintf(`
+provider "imagebuild" {
+  cluster {
+    name = "reg"
+    registry {
+      host = %[1]q
+    }
+  }
+}
+
+resource "imagebuild_docker_image" "base" {
+  ref     = "%[2]s-base"
+  cluster = "reg"
+  context = %[3]q
+}
+
+resource "imagebuild_docker_image" "app" {
+  ref                 = "%[2]s-app"
+  cluster             = "reg"
+  context             = %[3]q
+  image_maps          = [imagebuild_docker_image.base.status.ref]
+  dockerfile_contents = "FROM %[2]s-base\nRUN echo %[4]s > /workspace.txt\n"
+}
+
+output "images" {
+  value = { for name, image in {base = imagebuild_docker_image.base, app = imagebuild_docker_image.app} : name => {
+    ref          = image.status.ref
+    repo_digest  = image.repo_digest
+    input_digest = image.input_digest
+    reason       = image.status.completed.reason
+    stages       = [for s in image.status.stage_statuses : { name = s.name }]
+  } }
+}
+`, env.Registry, repo, baseDir, workspace)
+	}
+	first, _ := applyWorkspace(t, config("staging"))
+	// The engine forgets the base: the second workspace's build must pull it.
+	docker(t, "rmi", first["base"].Ref, first["app"].Ref)
+	second, _ := applyWorkspace(t, config("production"))
+	if !second["base"].reused() || second["base"].Ref != first["base"].Ref {
+		t.Errorf("second workspace: base %s, stages %v; want %s reused", second["base"].Ref, second["base"].stageNames(), first["base"].Ref)
+	}
+	if second["app"].reused() || second["app"].Ref == first["app"].Ref {
+		t.Errorf("second workspace: app %s, stages %v; want its own build", second["app"].Ref, second["app"].stageNames())
+	}
+	want := strings.TrimSpace(docker(t, "run", "--rm", first["base"].Ref, "cat", "/base.txt")) + "\nproduction"
+	if got := runPulled(t, second["app"].Ref, "/base.txt", "/workspace.txt"); got != want {
+		t.Errorf("the second workspace's app prints %q, want %q", got, want)
+	}
+}
