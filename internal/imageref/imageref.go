@@ -193,3 +193,19 @@ func Familiar(ref reference.Named) string {
 	}
 	return short
 }
+
+// InputsTagPrefix starts the tag that names a pushed image by the digest of
+// its build's inputs. "tf-in-" cannot be mistaken for a content tag: "i" is
+// not a hex digit.
+const InputsTagPrefix = "tf-in-"
+
+// InputsTag is the tag of an image by its inputs: "tf-in-" and the first 32
+// hex digits of input_digest. The digest is the same on every machine, so
+// another workspace building the same inputs finds the image under it.
+func InputsTag(inputDigest string) (string, error) {
+	hex := strings.TrimPrefix(inputDigest, "sha256:")
+	if len(hex) < 32 || strings.TrimLeft(hex, "0123456789abcdef") != "" {
+		return "", fmt.Errorf("input digest %q is not sha256: and hex digits", inputDigest)
+	}
+	return InputsTagPrefix + hex[:32], nil
+}

@@ -312,3 +312,20 @@ func FuzzImmutableTag(f *testing.F) {
 		}
 	})
 }
+
+func TestInputsTag(t *testing.T) {
+	digest := "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	tag, err := InputsTag(digest)
+	if err != nil || tag != "tf-in-0123456789abcdef0123456789abcdef" {
+		t.Fatalf("InputsTag = %q, %v", tag, err)
+	}
+	// Never a content tag: those are tf- and 16 hex digits.
+	if content, _ := ImmutableTag(digest); strings.HasPrefix(tag, content) || tag[len(ImmutableTagPrefix)] != 'i' {
+		t.Errorf("inputs tag %q could be taken for a content tag", tag)
+	}
+	for _, bad := range []string{"", "sha256:0123", "sha256:zz23456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"} {
+		if _, err := InputsTag(bad); err == nil {
+			t.Errorf("InputsTag(%q) accepted", bad)
+		}
+	}
+}

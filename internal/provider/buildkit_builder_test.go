@@ -419,10 +419,14 @@ resource "imagebuild_docker_image" "test" {
 		},
 	})
 	// Without client certificates the daemon refuses, and the error names it.
+	// A fresh state with the same inputs would adopt the image pushed above
+	// without asking the daemon: reuse is off so that it builds.
+	noCerts := strings.Replace(config(env.certs), fmt.Sprintf("    cert_path = %q\n", env.certs), "", 1)
+	noCerts = strings.Replace(noCerts, `builder = "tls"`, "builder = \"tls\"\n  reuse_from_registry = false", 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{{
-			Config:      strings.Replace(config(env.certs), fmt.Sprintf("    cert_path = %q\n", env.certs), "", 1),
+			Config:      noCerts,
 			ExpectError: regexp.MustCompile(`(?s)no daemon of builder "tls" answers.*` + regexp.QuoteMeta(env.tls)),
 		}},
 	})

@@ -229,6 +229,15 @@ func (cmdImageKind) fixedNames(_ context.Context, _ kindModel, target buildTarge
 	return refTagName(target)
 }
 
+// reuseBlocker: secret_env values reach the command but the digest only
+// through a key of this resource's own.
+func (cmdImageKind) reuseBlocker(ctx context.Context, _, config kindModel) string {
+	if len(mapStrings(ctx, config.(*cmdImageModel).SecretEnv)) > 0 {
+		return "secret_env"
+	}
+	return ""
+}
+
 func (cmdImageKind) newBuilder(ctx context.Context, data *providerData, model, config kindModel, target buildTarget) (imageBuilder, error) {
 	m := model.(*cmdImageModel)
 	env := mapStrings(ctx, m.Env)

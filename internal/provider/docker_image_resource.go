@@ -420,6 +420,29 @@ func (dockerImageKind) fixedNames(ctx context.Context, model kindModel, target b
 	return names, nil
 }
 
+// reuseBlocker: secrets, write-only secret values and SSH agents reach the
+// build but not the digest (only their ids and paths do); pull = true builds
+// on whatever the base tag names now; load = true asks for the image in the
+// engine, which an adopted image is not. Bare KEY args are fine: their values
+// are digested. So is no_cache: it says how a build runs, not whether one
+// runs, and the plan already skips a build when the inputs are unchanged.
+func (dockerImageKind) reuseBlocker(ctx context.Context, model, config kindModel) string {
+	m, c := model.(*dockerImageModel), config.(*dockerImageModel)
+	switch {
+	case len(listStrings(ctx, m.Secrets)) > 0:
+		return "secrets"
+	case !c.SecretValuesWO.IsNull() || !m.SecretValuesWOVersion.IsNull():
+		return "secret_values_wo"
+	case len(listStrings(ctx, m.SSHAgentConfigs)) > 0:
+		return "ssh_agent_configs"
+	case m.Pull.ValueBool():
+		return "pull = true"
+	case m.Load.ValueBool():
+		return "load = true"
+	}
+	return ""
+}
+
 // refTagName is the tag written in ref, if any, applied where the images go
 // in the cluster's registry.
 func refTagName(target buildTarget) ([]string, error) {

@@ -45,6 +45,9 @@ type imageModel struct {
 	RepoDigest   types.String   `tfsdk:"repo_digest"`
 	ClusterRef   types.String   `tfsdk:"cluster_ref"`
 	InputDigest  types.String   `tfsdk:"input_digest"`
+	// ReuseFromRegistry is no input: it changes where the image comes
+	// from, not what it is.
+	ReuseFromRegistry types.Bool `tfsdk:"reuse_from_registry"`
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -111,6 +114,9 @@ type imageKind interface {
 	newBuilder(ctx context.Context, data *providerData, m, config kindModel, target buildTarget) (imageBuilder, error)
 	// fixedNames are the names besides status.ref that the image gets.
 	fixedNames(ctx context.Context, m kindModel, target buildTarget) ([]string, error)
+	// reuseBlocker names what makes m's image unfit to be reused from a
+	// registry by its inputs (a part the digest cannot see); "" when none.
+	reuseBlocker(ctx context.Context, m, config kindModel) string
 }
 
 // imageBuilder produces one image: the Docker engine, a command, later a
@@ -498,6 +504,13 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 
 	run.attempted = true
 	started := time.Now()
+	inputsRef := r.inputsRef(ctx, m, config, target, inputs)
+	if inputsRef != "" {
+		if found, stage, ok := r.adopt(ctx, m, target, inputsRef); ok {
+			r.recordAdopted(ctx, m, target, found, stage, reason(inputs), started, inputs, inputsRef, &run)
+			return run
+		}
+	}
 	built, err := builder.build(ctx)
 	stages := built.stages
 	tags := newTagging(r.data.engine, built.imageID, owned)
@@ -512,6 +525,9 @@ func (r *imageResource) run(ctx context.Context, m, config kindModel, owned tagR
 	}
 	if err != nil {
 		tags.rollback(ctx)
+	}
+	if err == nil && inputsRef != "" && repoDigest != "" {
+		r.tagByInputs(ctx, statusRef, inputsRef)
 	}
 	r.dropScratchTags(ctx, built)
 	run.err, run.tags = err, tags.created

@@ -34,6 +34,16 @@ func withCommonAttributes(ctx context.Context, s schema.Schema, withStages bool)
 			Description: "Arbitrary strings; any change rebuilds the image in place (never replaces it). Use it for a rebuild that no " +
 				"file or argument shows: a generator of the same apply (`{ gen = terraform_data.gen.id }`), a schedule (`time_rotating`).",
 		},
+		"reuse_from_registry": schema.BoolAttribute{
+			Optional: true,
+			Description: "Build once for many workspaces (default `true`). An image that goes to a registry is also tagged there by its inputs " +
+				"(`<repository>:tf-in-<32 hex digits of input_digest>`, after the single-name tag prefix), and a build first looks that tag up: " +
+				"when the registry has it, the image is adopted instead of built (no build stage; `status.ref` is the one the build that pushed it " +
+				"recorded; `status.completed.reason` ends with `reused <inputs tag>`). Never for an image that stays in the engine, nor for one whose " +
+				"inputs have a part `input_digest` cannot see: `secrets`, `secret_values_wo`, `ssh_agent_configs`, `pull = true`, `load = true`, " +
+				"`secret_env`, or a name (`extra_tags`) outside the repository. `false` neither looks the tag up nor makes it. Not an input: " +
+				"changing it rebuilds nothing.",
+		},
 		"status":       statusSchema(withStages),
 		"repo_digest":  schema.StringAttribute{Computed: true, Description: "Registry digest reference of the pushed image, once pushed."},
 		"cluster_ref":  clusterRefAttribute(),

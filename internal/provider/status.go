@@ -107,7 +107,7 @@ func statusSchema(withStages bool) schema.SingleNestedAttribute {
 			Attributes: map[string]schema.Attribute{
 				"error":       schema.StringAttribute{Computed: true, Description: "Error message if the build failed; the resource is then tainted and rebuilt by the next apply."},
 				"finished_at": schema.StringAttribute{Computed: true, Description: "When the build finished (RFC 3339, microseconds, UTC)."},
-				"reason":      schema.StringAttribute{Computed: true, Description: "Why the build ran: created, which input changed, or image missing."},
+				"reason":      schema.StringAttribute{Computed: true, Description: "Why the build ran: created, which input changed, or image missing; followed by `, reused <inputs tag>` when the image was adopted from the registry instead of built (see `reuse_from_registry`)."},
 				"started_at":  schema.StringAttribute{Computed: true, Description: "When the build started (RFC 3339, microseconds, UTC)."},
 			},
 		},

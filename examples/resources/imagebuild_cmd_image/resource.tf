@@ -26,6 +26,9 @@ resource "imagebuild_cmd_image" "worker" {
   output_mode          = "remote"
   deps                 = ["${path.module}/cmd/worker", "${path.module}/go.sum"]
   ignore               = ["**/*_test.go", "testdata"] # in each deps directory: a change there rebuilds nothing
+  # A pushed image is adopted by another workspace with the same inputs
+  # (reuse_from_registry, default true); false runs the command in each one.
+  reuse_from_registry = false
 }
 
 # A code generator of the same apply feeds the command's deps: triggers makes

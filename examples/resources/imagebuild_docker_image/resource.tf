@@ -49,6 +49,10 @@ resource "imagebuild_docker_image" "web" {
   ref     = "web"
   context = "${path.module}/web"
   cluster = "prod" # status.ref becomes registry.example.com/web:tf-<16 hex>, pushed
+  # Also tagged registry.example.com/web:tf-in-<32 hex of input_digest>: another
+  # workspace (staging, production, a fresh state) with the same inputs adopts
+  # this image instead of building it. false builds in every workspace.
+  reuse_from_registry = true
 }
 
 resource "kubernetes_deployment" "web" {
