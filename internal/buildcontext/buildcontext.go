@@ -293,9 +293,18 @@ func CheckPatterns(patterns []string) error {
 }
 
 func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) (string, error) {
+	// A dep may be a symlink to the file or directory meant; what it names
+	// is read, never followed again.
+	p, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return "", err
+	}
 	info, err := os.Stat(p)
 	if err != nil {
 		return "", err
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		return "", NotFileOrDirError{Path: p, Mode: info.Mode()}
 	}
 	if !info.IsDir() {
 		run := d.start(p)
@@ -310,6 +319,45 @@ func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) 
 		return "", err
 	}
 	return d.digestFS(ctx, p, treeSource(p, ignore, depSkip))
+}
+
+// NotFileOrDirError is a path that is neither a regular file nor a
+// directory (a FIFO, a device, a socket), which is never read: opening a
+// FIFO would wait for a writer.
+type NotFileOrDirError struct {
+	Path string
+	Mode fs.FileMode
+}
+
+func (e NotFileOrDirError) Error() string {
+	return fmt.Sprintf("%s is a %s, not a regular file or directory; only files and directories are read", e.Path, modeKind(e.Mode))
+}
+
+// CheckFileOrDir says whether p (after symlinks) is a regular file or a
+// directory, as DigestPaths reads them.
+func CheckFileOrDir(p string) error {
+	info, err := os.Stat(p)
+	if err != nil {
+		return err
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		return NotFileOrDirError{Path: p, Mode: info.Mode()}
+	}
+	return nil
+}
+
+func modeKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "named pipe (FIFO)"
+	case m&fs.ModeSocket != 0:
+		return "socket"
+	case m&fs.ModeCharDevice != 0:
+		return "character device"
+	case m&fs.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }
 
 func (d Digester) clock() time.Time {
@@ -608,7 +656,7 @@ func (r *digestRun) hash(e *entry, buf []byte) error {
 // read fills in e.sum by reading the file.
 func (r *digestRun) read(e *entry, buf []byte) error {
 	path := filepath.Join(r.root, e.path)
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		return err
 	}
@@ -618,6 +666,9 @@ func (r *digestRun) read(e *entry, buf []byte) error {
 	info, err := f.Stat()
 	if err != nil {
 		return err
+	}
+	if !info.Mode().IsRegular() {
+		return NotFileOrDirError{Path: path, Mode: info.Mode()}
 	}
 	e.kind = entryType(info.Mode())
 	if r.cacheFile != "" {

@@ -100,7 +100,8 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"deps": stringListAttribute("Files and directories whose contents feed `input_digest`: a change in them rebuilds the image. "+
-				"A relative path is taken from `dir` when it is set. A directory's `.git/` and what Terraform and OpenTofu write in their "+
+				"A relative path is taken from `dir` when it is set. Only regular files and directories are read: a FIFO, device or socket "+
+				"named here is refused at plan (inside a directory such entries are skipped). A directory's `.git/` and what Terraform and OpenTofu write in their "+
 				"working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, "+
 				"`.terraform.tfstate.lock.info`, `crash.log`), at any depth, are never digested: a fetch or an apply rebuilds nothing.",
 				stringvalidator.LengthAtLeast(1)),
@@ -182,10 +183,14 @@ func (cmdImageKind) checkPlan(ctx context.Context, model kindModel, diags *diag.
 		if !ok || dep.IsNull() || dep.IsUnknown() {
 			continue
 		}
-		if _, err := os.Lstat(inDir(m.Dir, dep.ValueString())); err != nil {
+		p := inDir(m.Dir, dep.ValueString())
+		if _, err := os.Lstat(p); err != nil {
 			diags.AddAttributeError(path.Root("deps").AtListIndex(i), "Dependency not found",
 				fmt.Sprintf("%v. deps lists files and directories whose contents feed the digest; write paths that exist (a relative path is taken from %s).",
 					err, relativeBase(m.Dir)))
+		} else if err := buildcontext.CheckFileOrDir(p); err != nil {
+			diags.AddAttributeError(path.Root("deps").AtListIndex(i), "Dependency is not a file or directory",
+				fmt.Sprintf("%v. deps lists files and directories whose contents feed the digest; remove %s from deps.", err, dep.ValueString()))
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -287,4 +289,43 @@ func liveProcessesInGroup(t *testing.T, pgid int) []string {
 		}
 	}
 	return alive
+}
+
+// TestAccCmdImage_fifoDepRefusedAtPlan: a dep file replaced by a FIFO makes
+// the plan fail at once, on that element, naming it (an open of the FIFO
+// would have waited forever for a writer).
+func TestAccCmdImage_fifoDepRefusedAtPlan(t *testing.T) {
+	env := requireTestEnv(t)
+	deps := t.TempDir()
+	dep := filepath.Join(deps, "input.txt")
+	writeFile(t, dep, "one\n")
+	cli := newTerraformCLI(t, "")
+	cli.writeConfig(cmdImageConfig(fmt.Sprintf(`  ref  = %q
+  deps = [%q]
+  args = ["sh", "-c", "docker tag %s \"$EXPECTED_REF\""]`, uniqueRepo(t), dep, env.BaseImage)))
+	cli.mustRun("apply", "-auto-approve", "-no-color")
+	t.Cleanup(func() { os.Remove(dep); writeFile(t, dep, "one\n"); cli.run("destroy", "-auto-approve", "-no-color") })
+	if err := os.Remove(dep); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(dep, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := cli.command("plan", "-no-color")
+	var out bytes.Buffer
+	plan.Stdout, plan.Stderr = &out, &out
+	if err := plan.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- plan.Wait() }()
+	select {
+	case err := <-done:
+		if err == nil || !regexp.MustCompile(`(?s)deps = \[.*named\s+pipe`).MatchString(out.String()) {
+			t.Errorf("plan with a FIFO dep: %v; want an error on deps that names the named pipe:\n%s", err, out.String())
+		}
+	case <-time.After(2 * time.Minute):
+		plan.Process.Kill()
+		t.Fatalf("the plan hangs on a FIFO dep:\n%s", out.String())
+	}
 }
