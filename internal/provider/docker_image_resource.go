@@ -321,6 +321,9 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	if len(args) > 0 {
 		in["args"] = digestOf(args)
 	}
+	if m.Pull.ValueBool() {
+		addBaseImages(ctx, data, in, m, dockerfile, args, cluster, &diags)
+	}
 	return in, diags
 }
 

@@ -49,6 +49,9 @@ type imageModel struct {
 	// digestKey keys the hash of secret values in the inputs; it lives in
 	// private state.
 	digestKey []byte
+	// prior are the inputs the last build recorded (private state), where
+	// a base image that cannot be looked up keeps its recorded digest.
+	prior buildInputs
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -202,6 +205,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
 		}
 		plan.common().digestKey = digestKey(ctx, req.Private)
+		plan.common().prior = facts.priorInputs
 		inputs, diags := r.kind.inputs(ctx, r.data, plan, config, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs
@@ -330,6 +334,7 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	planned := plannedReason(ctx, req.Private)
 	prior := previousInputs(ctx, req.Private)
 	owned := r.ownedTags(ctx, state, req.Private, &resp.Diagnostics)
+	plan.common().prior = prior
 	if plan.common().digestKey = digestKey(ctx, req.Private); plan.common().digestKey == nil {
 		plan.common().digestKey = newDigestKey()
 		resp.Diagnostics.Append(writeDigestKey(ctx, resp.Private, plan.common().digestKey)...)
