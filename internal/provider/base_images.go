@@ -31,7 +31,16 @@ const baseLookupTimeout = 20 * time.Second
 // (none when it has none), so an unreachable registry alone never plans a
 // build. A Dockerfile that does not parse adds nothing: the build says
 // where it fails.
+//
+// A plan looks bases up only when the last build recorded them: a state of
+// a version that did not (an upgrade) or a build that is planned anyway
+// (pull turned on, a new Dockerfile) has nothing to compare them with, and
+// the prior digest had none, so an upgrade rebuilds nothing. Every build
+// records them.
 func addBaseImages(ctx context.Context, data *providerData, in buildInputs, m *dockerImageModel, text string, args map[string]*string, cluster Cluster, diags *diag.Diagnostics) {
+	if isPlanning(ctx) && !m.basesRecorded {
+		return
+	}
 	parsed, err := dockerfile.Parse(text)
 	if err != nil {
 		return

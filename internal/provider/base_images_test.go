@@ -62,9 +62,16 @@ func TestBaseImageInputs(t *testing.T) {
 		t.Errorf("inputs with pull = true: %v (without: %v)", in, without)
 	}
 
-	// A plan of the plan walk looks each base up once for all resources.
+	// A plan whose last build recorded no bases (a state of an earlier
+	// version) looks none up: its digest stays what it was.
 	data.walks.read.Store(true)
 	reg.calls.Store(0)
+	if in, _ := baseInputs(t, planning(context.Background()), data, m); reg.calls.Load() != 0 || len(in) != len(without)+1 {
+		t.Errorf("a plan without recorded bases made %d look-ups, inputs %v", reg.calls.Load(), in)
+	}
+
+	// A plan of the plan walk looks each base up once for all resources.
+	m.basesRecorded = true
 	for range 3 {
 		baseInputs(t, planning(context.Background()), data, m)
 	}

@@ -50,8 +50,10 @@ type imageModel struct {
 	// private state.
 	digestKey []byte
 	// prior are the inputs the last build recorded (private state), where
-	// a base image that cannot be looked up keeps its recorded digest.
-	prior buildInputs
+	// a base image that cannot be looked up keeps its recorded digest;
+	// basesRecorded: they hold its base images (see privateBasesKey).
+	prior         buildInputs
+	basesRecorded bool
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -205,7 +207,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 			resp.Diagnostics.Append(req.Config.Get(ctx, config)...)
 		}
 		plan.common().digestKey = digestKey(ctx, req.Private)
-		plan.common().prior = facts.priorInputs
+		plan.common().prior, plan.common().basesRecorded = facts.priorInputs, basesRecorded(ctx, req.Private)
 		inputs, diags := r.kind.inputs(ctx, r.data, plan, config, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs

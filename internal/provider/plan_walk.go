@@ -40,11 +40,14 @@ func planning(ctx context.Context) context.Context {
 	return context.WithValue(ctx, planContextKey{}, true)
 }
 
+// isPlanning says whether ctx is a plan's (ModifyPlan), of either walk.
+func isPlanning(ctx context.Context) bool { return ctx.Value(planContextKey{}) != nil }
+
 // shares says whether work under ctx may share with the plan's other
 // resources: a plan of the plan walk (see walkMemo).
 func (d *providerData) shares(ctx context.Context) bool {
 	w := d.walks
-	return w != nil && ctx.Value(planContextKey{}) != nil && w.read.Load() && !w.applied.Load()
+	return w != nil && isPlanning(ctx) && w.read.Load() && !w.applied.Load()
 }
 
 // digesterFor is the digester for work under ctx: in a plan of the plan
