@@ -22,20 +22,20 @@ func TestAccDockerImage_pullBaseMoves(t *testing.T) {
 	base := host + "/imagebuild-acc/base:1"
 	pushImageWithMarker(t, env, base, "one")
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": "ARG REGISTRY=127.0.0.1:1\nFROM ${REGISTRY}/imagebuild-acc/base:1 AS base\n" +
-		"FROM scratch AS unused\nFROM base\nRUN cat /marker > /seen.txt\n"})
+		"FROM scratch AS unused\nFROM base\nARG WHO\nRUN echo $WHO > /who.txt && cat /marker > /seen.txt\n"})
 	cli := newTerraformCLI(t, "")
 	cli.writeConfig(fmt.Sprintf(`
 resource "imagebuild_docker_image" "moving" {
   ref     = %[1]q
   context = %[2]q
-  args    = ["REGISTRY=%[3]s"]
+  args    = ["REGISTRY=%[3]s", "WHO=moving"]
   pull    = true
 }
 
 resource "imagebuild_docker_image" "fixed" {
   ref     = "%[1]s-fixed"
   context = %[2]q
-  args    = ["REGISTRY=%[3]s"]
+  args    = ["REGISTRY=%[3]s", "WHO=fixed"]
 }
 
 output "moving" { value = imagebuild_docker_image.moving.status.ref }
