@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 )
 
 // pull = true: a base image pushed anew under the same tag is a change.
@@ -120,4 +122,38 @@ output "reason" { value = imagebuild_docker_image.moving.status.completed.reason
 	if knocks.Load() == 0 {
 		t.Error("the pull = true image's plan never asked the registry")
 	}
+}
+
+// On a BuildKit builder (no engine at all), pull = true tracks the base the
+// same way: the provider looks the tag up with the build's credentials.
+func TestAccBuilder_pullBaseMoves(t *testing.T) {
+	env := requireBuildKit(t)
+	base := fmt.Sprintf("%s/%s-base:1", env.Registry, uniqueRepo(t))
+	pushImageWithMarker(t, env.testEnv, base, "one")
+	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN cat /marker > /seen.txt\n", base)})
+	config := oneBuilderProvider(t, env.Registry, env.a) + fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = %q
+  cluster = "reg"
+  builder = "one"
+  pull    = true
+}`, uniqueRepo(t), ctxDir)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{
+			{Config: config, Check: checkPullAndRun(t, testImage, "one", "cat", "/seen.txt")},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+			{
+				PreConfig:        func() { pushImageWithMarker(t, env.testEnv, base, "two") },
+				Config:           config,
+				ConfigPlanChecks: expectInPlaceUpdate(testImage),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "base image "+base+" moved"),
+					checkPullAndRun(t, testImage, "two", "cat", "/seen.txt"),
+				),
+			},
+			{Config: config, ConfigPlanChecks: expectNoChange()},
+		},
+	})
 }
