@@ -164,9 +164,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Validators:  []validator.String{platformValidator()},
 			},
 			"pull": schema.BoolAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     booldefault.StaticBool(false),
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
 				Description: "Always build on the newest version of the base images, as `--pull`; then a base image pushed anew under its tag is a change. " +
 					"At plan, each image the Dockerfile builds on (`FROM`, `COPY --from`, `RUN --mount=...,from=`, after substitution of the ARGs declared " +
 					"before the first `FROM` with their defaults and `args`) is looked up in its registry, once per plan however many resources use it, " +
