@@ -118,9 +118,15 @@ output "reason" { value = imagebuild_docker_image.moving.status.completed.reason
 	if n := knocks.Load(); n != 0 {
 		t.Errorf("a plan of the pull = false image connected to its base's registry %d times", n)
 	}
-	planEmpty("with a registry that closes every connection")
+	cli.mustRun("plan", "-no-color", "-out=empty.tfplan")
 	if knocks.Load() == 0 {
 		t.Error("the pull = true image's plan never asked the registry")
+	}
+	// An apply that builds nothing asks nothing.
+	knocks.Store(0)
+	cli.mustRun("apply", "-no-color", "empty.tfplan")
+	if n := knocks.Load(); n != 0 {
+		t.Errorf("an apply with no build planned connected to the registry %d times", n)
 	}
 }
 
