@@ -39,6 +39,15 @@ func FuzzInjectImageMaps(f *testing.F) {
 				maps = append(maps, r.Name.Name()+":tf-fuzz")
 			}
 		}
+		// A pull looks up no image that a map replaces, and only tags.
+		if pulled := file.PullRefs(nil, nil, maps, nil); len(pulled) > 0 {
+			t.Errorf("with every repository mapped, a pull still looks up %s", pulled[0].Familiar())
+		}
+		for _, p := range file.PullRefs(nil, nil, nil, nil) {
+			if p.Ref.Tag() == "" || strings.Contains(p.Ref.String(), "@") {
+				t.Errorf("a pull looks up %s", p.Ref)
+			}
+		}
 		out, matches, err := file.InjectImageMaps(maps, nil, nil)
 		if errors.Is(err, errCannotLocate) {
 			return

@@ -174,10 +174,21 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Validators:  []validator.String{platformValidator()},
 			},
 			"pull": schema.BoolAttribute{
-				Optional:    true,
-				Computed:    true,
-				Default:     booldefault.StaticBool(false),
-				Description: "Always pull a newer version of base images, as `--pull`. (On the containerd image store of Docker 29, BuildKit resolves `FROM` tags in the registry even without it, as `docker build` does there.)",
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				Description: "Always build on the newest version of the base images, as `--pull`; then a base image pushed anew under its tag is a change. " +
+					"At plan, each image the Dockerfile builds on (`FROM`, `COPY --from`, `RUN --mount=...,from=`, after substitution of the ARGs declared " +
+					"before the first `FROM` with their defaults and `args`) is looked up in its registry, once per plan however many resources use it, " +
+					"with the credentials of the build (Docker config, credential helpers, `registry_auth`), and the digest its tag names (for a " +
+					"multi-platform image, its index's) goes into `input_digest`: a moved tag plans a rebuild with the reason `base image <ref> moved`. " +
+					"Stages, `scratch`, references pinned by digest, references through an ARG without a value, and images replaced by `build_contexts` " +
+					"or `image_maps` are not looked up. A registry that cannot be reached is a plan warning naming it; the digest recorded at the last " +
+					"build stands and the plan goes on. Each build records its bases' digests (after an upgrade from a version that did not, bases are " +
+					"compared from the image's next build on, so the upgrade rebuilds nothing). Use `pull = true` for scheduled security rebuilds: a plan run on a schedule rebuilds exactly the " +
+					"images whose bases moved, with no `time_rotating` trigger. With `false` (the default) no registry is asked at plan and a moved base " +
+					"rebuilds nothing. (On the containerd image store of Docker 29, BuildKit resolves `FROM` tags in the registry even without it, as " +
+					"`docker build` does there.)",
 			},
 			"secrets": stringListAttribute("Secrets for `RUN --mount=type=secret`, as `--secret`: `id=NAME,src=PATH`, `id=NAME,env=VARIABLE` "+
 				"or `id=NAME` (the variable or file named NAME). Only the specs are stored, never the values; as with `docker build`, "+
@@ -398,6 +409,9 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 	}
 	if len(args) > 0 {
 		in["args"] = digestOf(args)
+	}
+	if m.Pull.ValueBool() {
+		addBaseImages(ctx, data, in, m, dockerfile, args, cluster, &diags)
 	}
 	return in, diags
 }

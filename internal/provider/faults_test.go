@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"sync"
 	"testing"
 	"time"
 
@@ -65,8 +66,9 @@ func freeLoopbackAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-// startRegistry runs Debian's docker-registry on addr until the test ends.
-func startRegistry(t *testing.T, addr string) {
+// startRegistry runs Debian's docker-registry on addr until the test ends,
+// or until the function it returns stops it.
+func startRegistry(t *testing.T, addr string) (stop func()) {
 	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config.yml")
@@ -76,15 +78,18 @@ func startRegistry(t *testing.T, addr string) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	var once sync.Once
+	stop = func() { once.Do(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) }
+	t.Cleanup(stop)
 	for range 50 {
 		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
 			resp.Body.Close()
-			return
+			return stop
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("docker-registry did not answer on %s", addr)
+	return stop
 }
 
 // A build that outlives timeouts.create is stopped; the error says which

@@ -48,6 +48,12 @@ type imageModel struct {
 	// ReuseFromRegistry is no input: it changes where the image comes
 	// from, not what it is.
 	ReuseFromRegistry types.Bool `tfsdk:"reuse_from_registry"`
+
+	// prior are the inputs the last build recorded (private state), where
+	// a base image that cannot be looked up keeps its recorded digest;
+	// basesRecorded: they hold its base images (see privateBasesKey).
+	prior         buildInputs
+	basesRecorded bool
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -196,6 +202,7 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	facts := planFacts{exists: !req.State.Raw.IsNull(), priorInputs: previousInputs(ctx, req.Private)}
 	// A new resource builds whatever its inputs: digesting them is the apply's.
 	if known && facts.exists {
+		plan.common().prior, plan.common().basesRecorded = facts.priorInputs, basesRecorded(ctx, req.Private)
 		inputs, diags := r.kind.inputs(ctx, r.data, plan, cluster)
 		resp.Diagnostics.Append(diags...)
 		facts.inputs = inputs
@@ -322,6 +329,7 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	planned := plannedReason(ctx, req.Private)
 	prior := previousInputs(ctx, req.Private)
 	owned := r.ownedTags(ctx, state, req.Private, &resp.Diagnostics)
+	plan.common().prior = prior
 	run := r.run(ctx, plan, config, owned, func(inputs buildInputs) string { return applyReason(planned, inputs, prior) })
 	resp.Diagnostics.Append(run.diags...)
 	if !run.attempted {

@@ -32,7 +32,7 @@ func withCommonAttributes(ctx context.Context, s schema.Schema, withStages bool)
 			Optional:    true,
 			ElementType: types.StringType,
 			Description: "Arbitrary strings; any change rebuilds the image in place (never replaces it). Use it for a rebuild that no " +
-				"file or argument shows: a generator of the same apply (`{ gen = terraform_data.gen.id }`), a schedule (`time_rotating`).",
+				"file or argument shows: a generator of the same apply (`{ gen = terraform_data.gen.id }`), a schedule (`time_rotating`; for new base images, `pull = true` of `imagebuild_docker_image` needs none).",
 		},
 		"reuse_from_registry": schema.BoolAttribute{
 			Optional: true,

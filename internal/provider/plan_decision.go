@@ -80,7 +80,9 @@ func onlyRetiredChanged(inputs, prior buildInputs, priorDigest string) bool {
 }
 
 // changedReason names the inputs that changed since prior, when prior is
-// recorded and of the current scheme.
+// recorded and of the current scheme. A base image whose tag now names
+// another digest is "base image <ref> moved"; one that is new or gone
+// (the Dockerfile, args or pull changed) is named with the other inputs.
 func changedReason(inputs, prior buildInputs) string {
 	if prior == nil {
 		return reasonInputsChanged
@@ -90,13 +92,26 @@ func changedReason(inputs, prior buildInputs) string {
 	if len(changed) == 0 {
 		return reasonInputsChanged
 	}
-	return reasonInputsChanged + ": " + strings.Join(changed, ", ")
+	var names, parts []string
+	for _, name := range changed {
+		_, was := prior[name]
+		_, is := inputs[name]
+		if ref, ok := strings.CutPrefix(name, baseImageInput); ok && was && is {
+			parts = append(parts, "base image "+ref+" moved")
+			continue
+		}
+		names = append(names, name)
+	}
+	if len(names) > 0 {
+		parts = append([]string{reasonInputsChanged + ": " + strings.Join(names, ", ")}, parts...)
+	}
+	return strings.Join(parts, "; ")
 }
 
 // applyReason is the reason recorded by the build an apply runs: the planned
 // one, made exact with the inputs the apply actually read.
 func applyReason(planned string, inputs, prior buildInputs) string {
-	if planned == "" || strings.HasPrefix(planned, reasonInputsChanged) {
+	if planned == "" || strings.HasPrefix(planned, reasonInputsChanged) || strings.HasPrefix(planned, baseImageInput) {
 		return changedReason(inputs, prior)
 	}
 	return planned

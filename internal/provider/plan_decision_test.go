@@ -78,6 +78,35 @@ func TestApplyReason(t *testing.T) {
 	}
 }
 
+func TestChangedReasonBaseImages(t *testing.T) {
+	const base = baseImageInput + "127.0.0.1:5055/base:1"
+	prior := buildInputs{"pull": "t", "dockerfile": "a", base: "sha256:1"}
+	cases := []struct {
+		name string
+		now  buildInputs
+		want string
+	}{
+		{"moved", buildInputs{"pull": "t", "dockerfile": "a", base: "sha256:2"}, "base image 127.0.0.1:5055/base:1 moved"},
+		{"moved with other inputs", buildInputs{"pull": "t", "dockerfile": "b", base: "sha256:2"},
+			"inputs changed: dockerfile; base image 127.0.0.1:5055/base:1 moved"},
+		{"another base", buildInputs{"pull": "t", "dockerfile": "b", baseImageInput + "busybox:latest": "sha256:3"},
+			"inputs changed: base image 127.0.0.1:5055/base:1, base image busybox:latest, dockerfile"},
+		{"pull turned off", buildInputs{"dockerfile": "a"}, "inputs changed: base image 127.0.0.1:5055/base:1, pull"},
+	}
+	for _, c := range cases {
+		if got := changedReason(c.now, prior); got != c.want {
+			t.Errorf("%s: changedReason = %q, want %q", c.name, got, c.want)
+		}
+		if got := decidePlan(planFacts{exists: true, inputs: c.now, priorInputs: prior, priorDigest: prior.digest()}); got != (planDecision{true, c.want}) {
+			t.Errorf("%s: decidePlan = %+v", c.name, got)
+		}
+	}
+	moved := buildInputs{"pull": "t", "dockerfile": "a", base: "sha256:2"}
+	if got := applyReason("base image 127.0.0.1:5055/base:1 moved", moved, prior); got != "base image 127.0.0.1:5055/base:1 moved" {
+		t.Errorf("applyReason = %q", got)
+	}
+}
+
 // testData is provider data with a digester that keeps no cache.
 func testData(clusters ...Cluster) *providerData {
 	data := &providerData{clusters: map[string]Cluster{DefaultClusterName: {Name: DefaultClusterName}}, digester: buildcontext.Digester{}}

@@ -39,10 +39,24 @@ func previousInputs(ctx context.Context, private privateGetter) buildInputs {
 	return prev
 }
 
+// privateBasesKey marks inputs recorded by a version that records base
+// images (pull = true): only for those does a plan look the bases up, so
+// that an upgrade rebuilds nothing (the previous build's bases are not
+// known; the next build records them).
+const privateBasesKey = "base images/v1"
+
 // recordInputs keeps in to tell the next build which inputs changed.
 func recordInputs(ctx context.Context, private privateSetter, in buildInputs) diag.Diagnostics {
 	raw, _ := json.Marshal(in)
-	return private.SetKey(ctx, privateInputsKey, raw)
+	diags := private.SetKey(ctx, privateInputsKey, raw)
+	diags.Append(private.SetKey(ctx, privateBasesKey, []byte("true"))...)
+	return diags
+}
+
+// basesRecorded says whether the last build's inputs hold its base images.
+func basesRecorded(ctx context.Context, private privateGetter) bool {
+	raw, diags := private.GetKey(ctx, privateBasesKey)
+	return !diags.HasError() && string(raw) == "true"
 }
 
 // plannedReason is the reason ModifyPlan recorded for this apply; "" if none.

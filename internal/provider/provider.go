@@ -99,6 +99,8 @@ type providerData struct {
 	builders    builderSet
 	// walks shares context walks within the plan walk (see walkMemo).
 	walks *walkMemo
+	// resolve looks base images up (pull = true); nil is registry.Resolve.
+	resolve resolveFunc
 	// buildSlots bounds the builds (digest, build, push) running at once.
 	buildSlots *buildSlots
 	// engineUnknown: the engine's address is not known until apply.

@@ -3,14 +3,9 @@ package registry
 import (
 	"context"
 	"errors"
-	"io"
 
-	"github.com/containerd/containerd/v2/core/remotes/docker"
-	dockerconfig "github.com/containerd/containerd/v2/core/remotes/docker/config"
 	cerrdefs "github.com/containerd/errdefs"
-	"github.com/containerd/log"
 	"github.com/distribution/reference"
-	"github.com/sirupsen/logrus"
 )
 
 // ExistsRemote says whether the registry still has ref, asking it directly
@@ -21,13 +16,7 @@ func ExistsRemote(ctx context.Context, creds *Credentials, ref string) (bool, er
 	if err != nil {
 		return false, err
 	}
-	quiet := logrus.New()
-	quiet.Out = io.Discard
-	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
-	resolver := docker.NewResolver(docker.ResolverOptions{Hosts: dockerconfig.ConfigureHosts(ctx, dockerconfig.HostOptions{
-		HostDir:     dockerconfig.HostDirFromRoot(certsDir),
-		Credentials: creds.basic,
-	})})
+	ctx, resolver := newResolver(ctx, creds)
 	_, _, err = resolver.Resolve(ctx, named.String())
 	if errors.Is(err, cerrdefs.ErrNotFound) {
 		return false, nil
@@ -36,4 +25,22 @@ func ExistsRemote(ctx context.Context, creds *Credentials, ref string) (bool, er
 		return false, remoteError(reference.Domain(named), ref, "checking", err)
 	}
 	return true, nil
+}
+
+// Resolve is the digest of the manifest that ref's tag names in its
+// registry, asked directly with the credentials a push uses: for a
+// multi-platform image the digest of its index, which moves whenever the
+// image of any platform moves, and is what `FROM ref@digest` pins. One
+// request (HEAD, or GET where a registry refuses HEAD).
+func Resolve(ctx context.Context, creds *Credentials, ref string) (string, error) {
+	named, err := reference.ParseNormalizedNamed(ref)
+	if err != nil {
+		return "", err
+	}
+	ctx, resolver := newResolver(ctx, creds)
+	_, desc, err := resolver.Resolve(ctx, named.String())
+	if err != nil {
+		return "", remoteError(reference.Domain(named), ref, "resolving", err)
+	}
+	return desc.Digest.String(), nil
 }

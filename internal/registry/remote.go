@@ -33,15 +33,7 @@ func TagImmutable(ctx context.Context, creds *Credentials, ref, tagPrefix string
 		return "", "", err
 	}
 	host := reference.Domain(named)
-	// containerd logs its choices (HTTPS first, then HTTP) to stderr, which
-	// Terraform would show as the provider's output.
-	quiet := logrus.New()
-	quiet.Out = io.Discard
-	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
-	resolver := docker.NewResolver(docker.ResolverOptions{Hosts: dockerconfig.ConfigureHosts(ctx, dockerconfig.HostOptions{
-		HostDir:     dockerconfig.HostDirFromRoot(certsDir),
-		Credentials: creds.basic,
-	})})
+	ctx, resolver := newResolver(ctx, creds)
 	_, desc, err := resolver.Resolve(ctx, named.String())
 	if err != nil {
 		return "", "", remoteError(host, ref, "resolving", err)
@@ -58,6 +50,20 @@ func TagImmutable(ctx context.Context, creds *Credentials, ref, tagPrefix string
 		return "", "", remoteError(host, tagged.String(), "tagging", err)
 	}
 	return imageref.Familiar(tagged), desc.Digest.String(), nil
+}
+
+// newResolver asks registries directly with creds, trusting them as the
+// Docker engine does (certs.d). containerd logs its choices (HTTPS first,
+// then HTTP) to stderr, which Terraform would show as the provider's
+// output: the returned ctx silences them.
+func newResolver(ctx context.Context, creds *Credentials) (context.Context, remotes.Resolver) {
+	quiet := logrus.New()
+	quiet.Out = io.Discard
+	ctx = log.WithLogger(ctx, logrus.NewEntry(quiet))
+	return ctx, docker.NewResolver(docker.ResolverOptions{Hosts: dockerconfig.ConfigureHosts(ctx, dockerconfig.HostOptions{
+		HostDir:     dockerconfig.HostDirFromRoot(certsDir),
+		Credentials: creds.basic,
+	})})
 }
 
 // copyManifest puts the manifest desc of src under the tag of dst, in the

@@ -89,16 +89,14 @@ resource "imagebuild_docker_image" "web_assets" {
   triggers = { assets = terraform_data.assets.id }
 }
 
-# A scheduled rebuild (fresh base image security fixes), with hashicorp/time.
-resource "time_rotating" "weekly" {
-  rotation_days = 7
-}
-
+# Security rebuilds: with pull = true a plan looks up each FROM's tag in its
+# registry, so a scheduled plan and apply rebuilds exactly the images whose
+# base was pushed anew (reason "base image <ref> moved"); no time_rotating
+# trigger is needed.
 resource "imagebuild_docker_image" "base" {
-  ref      = "registry.example.com/team/base"
-  context  = "${path.module}/base"
-  pull     = true
-  triggers = { week = time_rotating.weekly.id }
+  ref     = "registry.example.com/team/base"
+  context = "${path.module}/base"
+  pull    = true
 }
 
 # The build flags of `docker buildx build`: a Dockerfile outside the context
