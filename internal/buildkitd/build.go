@@ -38,6 +38,11 @@ type Options struct {
 	CacheTo []string
 	// Provenance is "", "min" or "max".
 	Provenance string
+	// SBOM asks for an SBOM attestation (--sbom), made by SBOMGenerator,
+	// an image of BuildKit's SBOM generator protocol; "" is BuildKit's
+	// default (docker/buildkit-syft-scanner).
+	SBOM          bool
+	SBOMGenerator string
 	// PushRepository is pushed by digest (no tag is made); empty for no push.
 	PushRepository string
 	// PushTags are refs also pushed with their tags (extra tags).
@@ -163,6 +168,12 @@ func SolveOpt(opts Options) (client.SolveOpt, error) {
 	if opts.Provenance != "" {
 		attrs["attest:provenance"] = "mode=" + opts.Provenance
 	}
+	if opts.SBOM {
+		attrs["attest:sbom"] = ""
+		if opts.SBOMGenerator != "" {
+			attrs["attest:sbom"] = "generator=" + opts.SBOMGenerator
+		}
+	}
 	imports, err := ParseCacheFrom(opts.CacheFrom)
 	if err != nil {
 		return client.SolveOpt{}, err
@@ -181,6 +192,15 @@ func SolveOpt(opts Options) (client.SolveOpt, error) {
 		outputs = append(outputs, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{
 			"name": strings.Join(opts.PushTags, ","), "push": "true",
 		}})
+	}
+	for _, e := range opts.Exports {
+		entry := client.ExportEntry{Type: e.Type, Attrs: e.Attrs}
+		if e.WritesFile() {
+			entry.Output = e.FileOutput()
+		} else {
+			entry.OutputDir = e.Dest
+		}
+		outputs = append(outputs, entry)
 	}
 	return client.SolveOpt{
 		Exports:             outputs,

@@ -143,6 +143,9 @@ func (b *Builder) solve(ctx context.Context, sess *session.Session, opts Options
 		Session:            sess.ID(),
 		Cache:              &controlapi.CacheOptions{},
 	}
+	for _, e := range opts.Exports {
+		req.Exporters = append(req.Exporters, &controlapi.Exporter{Type: e.Type, Attrs: e.Attrs})
+	}
 	if v := opts.BuildArgs["BUILDKIT_INLINE_CACHE"]; v != nil {
 		if on, err := strconv.ParseBool(*v); err == nil && on {
 			req.Cache.Exports = append(req.Cache.Exports, &controlapi.CacheOptionsEntry{Type: "inline"})

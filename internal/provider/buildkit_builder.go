@@ -180,6 +180,7 @@ func builderInputsKnown(m *dockerImageModel) bool {
 func (dockerImageKind) checkProvider(ctx context.Context, data *providerData, model kindModel, cluster Cluster, clusterKnown bool, diags *diag.Diagnostics) {
 	m := model.(*dockerImageModel)
 	checkImageMaps(ctx, m, cluster, clusterKnown, diags)
+	checkOutputsProvider(m, diags)
 	platforms := listStrings(ctx, m.Platforms)
 	if m.Builder.IsNull() {
 		if len(platforms) > 1 {
@@ -283,10 +284,12 @@ func newBuildkitBuild(ctx context.Context, data *providerData, m *dockerImageMod
 	b := buildkitBuild{
 		daemons: daemons, engine: data.engine, repo: repo, name: imageref.Familiar(repo),
 		opts: buildkitd.Options{
-			Options:    opts,
-			Platforms:  listStrings(ctx, m.Platforms),
-			CacheTo:    listStrings(ctx, m.CacheTo),
-			Provenance: m.AttestProvenance.ValueString(),
+			Options:       opts,
+			Platforms:     listStrings(ctx, m.Platforms),
+			CacheTo:       listStrings(ctx, m.CacheTo),
+			Provenance:    m.AttestProvenance.ValueString(),
+			SBOM:          m.AttestSBOM.ValueBool(),
+			SBOMGenerator: m.SBOMGenerator.ValueString(),
 		},
 	}
 	if m.Load.ValueBool() {

@@ -55,6 +55,10 @@ type dockerImageModel struct {
 	BuildContexts         types.Map    `tfsdk:"build_contexts"`
 	SecretValuesWO        types.Map    `tfsdk:"secret_values_wo"`
 	SecretValuesWOVersion types.String `tfsdk:"secret_values_wo_version"`
+	// Outputs and attestations (issue 25).
+	AttestSBOM    types.Bool   `tfsdk:"attest_sbom"`
+	SBOMGenerator types.String `tfsdk:"sbom_generator"`
+	Exports       types.List   `tfsdk:"exports"`
 }
 
 func (dockerImageKind) typeName() string    { return "_docker_image" }
@@ -198,6 +202,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 	for name, a := range builderAttributes() {
 		s.Attributes[name] = a
 	}
+	for name, a := range outputAttributes() {
+		s.Attributes[name] = a
+	}
 	return s
 }
 
@@ -216,6 +223,7 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 	checkSecretSources(ctx, m.Secrets, diags)
 	checkSSHSources(ctx, m.SSHAgentConfigs, diags)
 	checkSurface(ctx, m, diags)
+	checkOutputs(ctx, m, diags)
 	if m.Context.IsUnknown() {
 		return
 	}
@@ -312,7 +320,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
-		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) {
+		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) || !outputInputsKnown(m) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -330,6 +338,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model, _ 
 	in.addMap(ctx, "triggers", m.Triggers)
 	in.addCluster(cluster)
 	addBuilderInputs(ctx, in, m)
+	addOutputInputs(ctx, in, m)
 
 	if !m.addSurfaceInputs(ctx, data, in, &diags) {
 		return nil, diags
@@ -444,6 +453,9 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		return nil, err
 	}
 	if err := injectImageMaps(ctx, m, &opts, target.cluster); err != nil {
+		return nil, err
+	}
+	if err := outputOptions(ctx, m, &opts); err != nil {
 		return nil, err
 	}
 	if !m.Builder.IsNull() {
