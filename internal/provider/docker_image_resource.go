@@ -86,11 +86,11 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"dockerfile_contents": schema.StringAttribute{
-				Optional:    true,
+				Optional: true,
 				Description: "The Dockerfile's text. When null, the file named by `dockerfile` is used, else `<context>/Dockerfile`. " +
 					"A plan refuses a Dockerfile that BuildKit's parser refuses (an unknown instruction, a malformed one), naming its line, " +
 					"unless a `# syntax=` line hands it to another frontend.",
-				Validators:  []validator.String{stringvalidator.LengthAtLeast(1)},
+				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},
 			},
 			"dockerfile": schema.StringAttribute{
 				Optional: true,
