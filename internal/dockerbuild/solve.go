@@ -205,6 +205,10 @@ func (b *Builder) solve(ctx context.Context, sess *session.Session, opts Options
 		if s, ok := status.FromError(solveErr); ok {
 			msg = s.Message()
 		}
+		if strings.Contains(msg, `exporter "`+ExportOCI+`" could not be found`) {
+			msg += "; exports: this engine's image store has no oci exporter (the containerd image store has one): " +
+				"write type=tar or type=local, or build on a BuildKit builder"
+		}
 		return redactResult(redact, result, buildError(trace, &jsonmessage.JSONError{Message: msg}))
 	}
 	result.ImageID = resp.ExporterResponse["containerimage.digest"]

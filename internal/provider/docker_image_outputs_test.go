@@ -279,23 +279,40 @@ func TestAccDockerImage_exportsEngine(t *testing.T) {
 	out := t.TempDir()
 	dir, tarFile := filepath.Join(out, "dist"), filepath.Join(out, "rootfs.tar")
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN mkdir /out && echo engine > /out/lambda.txt\n", env.BaseImage)})
-	config := fmt.Sprintf(`
+	repo := uniqueRepo(t)
+	config := func(extra string) string {
+		return fmt.Sprintf(`
 resource "imagebuild_docker_image" "test" {
   ref     = %q
   context = %q
-  exports = ["type=local,dest=%s", "type=tar,dest=%s"]
-}`, uniqueRepo(t), ctxDir, dir, tarFile)
+  exports = ["type=local,dest=%s", "type=tar,dest=%s"%s]
+}`, repo, ctxDir, dir, tarFile, extra)
+	}
+	oci := filepath.Join(out, "image.oci.tar")
+	withOCI := fmt.Sprintf(`, "type=oci,dest=%s"`, oci)
 	if versions.LessThan(api, minExportsAPI) {
 		resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: testAccProviders, Steps: []resource.TestStep{{
-			Config:      config,
+			Config:      config(""),
 			ExpectError: regexp.MustCompile(`(?s)Docker\s+\S+\s+\(API\s+` + regexp.QuoteMeta(api) + `\).*exports:.*Docker\s+26\.0`),
 		}}})
 		return
 	}
+	// Only the containerd image store has an oci exporter.
+	containerdStore := strings.Contains(docker(t, "info", "--format", "{{json .DriverStatus}}"), "io.containerd.snapshotter")
+	ociStep := resource.TestStep{Config: config(withOCI), ExpectError: regexp.MustCompile(`(?s)no\s+oci\s+exporter.*write\s+type=tar`)}
+	if containerdStore {
+		ociStep = resource.TestStep{Config: config(withOCI), Check: func(*terraform.State) error {
+			names, err := tarNames(oci)
+			if err != nil || !slices.Contains(names, "index.json") {
+				return fmt.Errorf("type=oci: %s holds %v (%v), want index.json", oci, names, err)
+			}
+			return nil
+		}}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProviders,
 		Steps: []resource.TestStep{
-			{Config: config, Check: resource.ComposeAggregateTestCheckFunc(
+			{Config: config(""), Check: resource.ComposeAggregateTestCheckFunc(
 				checkRun(testImage, "engine", "cat", "/out/lambda.txt"),
 				func(*terraform.State) error {
 					got, err := os.ReadFile(filepath.Join(dir, "out", "lambda.txt"))
@@ -309,7 +326,8 @@ resource "imagebuild_docker_image" "test" {
 					return nil
 				},
 			)},
-			{Config: config, ConfigPlanChecks: expectNoChange()},
+			{Config: config(""), ConfigPlanChecks: expectNoChange()},
+			ociStep,
 		},
 	})
 }
