@@ -130,7 +130,7 @@ func builderAttributes() map[string]schema.Attribute {
 			stringCheck{"cache_to spec", buildkitd.ValidateCacheTo}),
 		"attest_provenance": schema.StringAttribute{
 			Optional:    true,
-			Description: "Provenance attestation, as `--provenance`: `min` or `max`. BuildKit builders only.",
+			Description: "Provenance attestation, as `--provenance`: `min` or `max`. BuildKit builders only. The pushed image is then an OCI index holding the image manifest and an attestation manifest; null (the default): none, and a single-platform image is pushed as one manifest.",
 			Validators: []validator.String{stringCheck{"provenance mode", func(s string) error {
 				if s != "min" && s != "max" {
 					return fmt.Errorf("%q is not a provenance mode; write \"min\" or \"max\", or remove the argument for no attestation", s)
