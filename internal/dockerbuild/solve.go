@@ -88,7 +88,7 @@ func frontendAttrs(opts Options) (map[string]string, error) {
 	for _, h := range opts.ExtraHosts {
 		host, ip, _ := strings.Cut(h, ":")
 		if ip == hostGateway {
-			return nil, fmt.Errorf("add_hosts %q: host-gateway is resolved by the engine's build endpoint, which builds with named contexts cannot use; write the gateway's IP address", h)
+			return nil, fmt.Errorf("add_hosts %q: host-gateway is resolved by the engine's build endpoint, which builds with named contexts or exports cannot use; write the gateway's IP address", h)
 		}
 		hosts = append(hosts, host+"="+ip)
 	}
