@@ -2,6 +2,7 @@ package buildkitd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -54,6 +55,9 @@ type Options struct {
 	// ConnectTimeout bounds the check that a daemon answers; 0 is 10 s.
 	ConnectTimeout time.Duration
 }
+
+// ErrLoad marks a failure of the load into the Docker engine.
+var ErrLoad = errors.New("loading the image")
 
 // Result is what a build produced; on failure, what was seen of it.
 type Result struct {
@@ -378,7 +382,7 @@ func solve(ctx context.Context, c *client.Client, address string, opts Options) 
 	}
 	if loading && solveErr == nil {
 		if err := <-loadDone; err != nil {
-			err2 = fmt.Errorf("loading the image built on buildkitd %s into the Docker engine: %w", address, err)
+			err2 = fmt.Errorf("%w built on buildkitd %s into the Docker engine: %w", ErrLoad, address, err)
 		}
 	}
 	if err2 == nil && opts.PushRepository != "" {

@@ -356,6 +356,11 @@ func (b buildkitBuild) build(ctx context.Context) (builtImage, error) {
 		if host, refused := dockerbuild.RefusedRegistry(err); refused {
 			err = fmt.Errorf("%w\n\nRegistry %s refused the pull: give its credentials in a provider registry_auth block (address = %q).", err, host, host)
 		}
+		if errors.Is(err, buildkitd.ErrLoad) && (b.opts.SBOM || b.opts.Provenance != "") {
+			err = fmt.Errorf("%w\n\nWith attestations the image is an index, which only an engine with the containerd image store loads: "+
+				"remove attest_sbom and attest_provenance, or set load = false to push from the builder (attestations reach the registry "+
+				"only that way).", err)
+		}
 		return built, err
 	}
 	if b.scratch != "" {

@@ -382,3 +382,42 @@ func TestCheckOutputsWarnsOfDestInContext(t *testing.T) {
 		}
 	}
 }
+
+// TestAccBuilder_sbomWithLoad: an SBOM with load = true: an engine with
+// the containerd image store loads the index; others cannot (Docker 20.10
+// and overlay2 read a single manifest) and the error says what to do.
+func TestAccBuilder_sbomWithLoad(t *testing.T) {
+	env := requireBuildKit(t)
+	containerdStore := strings.Contains(docker(t, "info", "--format", "{{json .DriverStatus}}"), "io.containerd.snapshotter")
+	scanner := pushScanner(t, env)
+	ctxDir := writeFiles(t, map[string]string{
+		"Dockerfile": fmt.Sprintf("FROM %s\nRUN echo loaded-sbom > /hello.txt\n", env.RegistryBaseImage),
+	})
+	builders := fmt.Sprintf("  builder {\n    name = \"b\"\n    buildkit = [%q]\n  }", env.a)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProviders,
+		Steps: []resource.TestStep{sbomLoadStep(containerdStore, resource.TestStep{
+			Config: fmt.Sprintf("provider \"imagebuild\" {\n  host = %q\n%s\n}\n", testEngineHost(), builders) + fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref            = %q
+  context        = %q
+  builder        = "b"
+  load           = true
+  attest_sbom    = true
+  sbom_generator = %q
+}`, uniqueRepo(t), ctxDir, scanner),
+			Check: resource.ComposeAggregateTestCheckFunc(
+				checkImageMatchesState(testImage),
+				checkRun(testImage, "loaded-sbom", "cat", "/hello.txt"),
+			),
+		})},
+	})
+}
+
+func sbomLoadStep(containerdStore bool, step resource.TestStep) resource.TestStep {
+	if !containerdStore {
+		step.Check = nil
+		step.ExpectError = regexp.MustCompile(`(?s)into\s+the\s+Docker\s+engine.*only\s+an\s+engine\s+with\s+the\s+containerd\s+image\s+store\s+loads.*set\s+load\s+=\s+false`)
+	}
+	return step
+}
