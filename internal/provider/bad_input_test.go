@@ -146,6 +146,7 @@ func TestAccBadInput(t *testing.T) {
 		{name: "exports to stdout", resource: docker(`  exports = ["type=oci,dest=-"]`), wantErr: `write a path`, wantPath: `exports\s*=`},
 		{name: "attest_sbom on the engine", resource: docker(`  attest_sbom = true`), wantErr: `remove attest_sbom, or set builder`, wantPath: `attest_sbom\s*=`},
 		{name: "sbom_generator alone", resource: docker(`  sbom_generator = "127.0.0.1:5000/scanner:1"`), wantErr: `attest_sbom`, wantPath: `sbom_generator\s*=`},
+		{name: "sbom_generator with attest_sbom false", resource: docker("  attest_sbom = false\n  sbom_generator = \"127.0.0.1:5000/scanner:1\""), wantErr: `set attest_sbom = true, or remove sbom_generator`, wantPath: `sbom_generator\s*=`},
 		{name: "sbom_generator not a ref", resource: docker("  attest_sbom = true\n  sbom_generator = \"Not A Ref\""), wantErr: `not an image reference`, wantPath: `sbom_generator\s*=`},
 		{name: "cmd image_maps not a ref", resource: cmd(runs + "\n  image_maps = [\"ok/base:v1\", \"Bad/Ref\"]"), wantErr: `not an image reference or ID`, wantPath: `image_maps\s*=`},
 		{name: "provider registry host that is a Docker Hub path", provider: "cluster {\n    name = \"a\"\n    registry {\n      host = \"myregistry\"\n    }\n  }", resource: docker(""), wantErr: `not a registry host; write`, wantPath: `host\s*=`},

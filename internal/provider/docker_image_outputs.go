@@ -85,9 +85,14 @@ func outputInputsKnown(m *dockerImageModel) bool {
 	return allKnown(m.AttestSBOM, m.SBOMGenerator, m.Exports)
 }
 
-// checkOutputs warns, at plan, of an export written inside the build
-// context, where it would change the next plan's inputs.
+// checkOutputs checks, at plan, that sbom_generator has an SBOM to make,
+// and warns of an export written inside the build context, where it would
+// change the next plan's inputs.
 func checkOutputs(ctx context.Context, m *dockerImageModel, diags *diag.Diagnostics) {
+	if !m.SBOMGenerator.IsNull() && !m.AttestSBOM.IsNull() && !m.AttestSBOM.IsUnknown() && !m.AttestSBOM.ValueBool() {
+		diags.AddAttributeError(path.Root("sbom_generator"), "sbom_generator without an SBOM",
+			"attest_sbom is false, so no generator runs: set attest_sbom = true, or remove sbom_generator.")
+	}
 	if m.Context.IsUnknown() || m.Exports.IsUnknown() {
 		return
 	}
