@@ -421,3 +421,43 @@ func sbomLoadStep(containerdStore bool, step resource.TestStep) resource.TestSte
 	}
 	return step
 }
+
+// TestAccBuilder_exportsRelativeDest: a relative dest is taken from
+// Terraform's working directory; one inside the context is a plan warning.
+func TestAccBuilder_exportsRelativeDest(t *testing.T) {
+	env := requireBuildKit(t)
+	cli := newTerraformCLI(t, "")
+	if err := os.MkdirAll(filepath.Join(cli.dir, "app"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(cli.dir, "app", "Dockerfile"), exportsDockerfile(env.RegistryBaseImage, "relative"))
+	config := func(exports string) string {
+		return oneBuilderProvider(t, env.Registry, env.a) + fmt.Sprintf(`
+resource "imagebuild_docker_image" "test" {
+  ref     = %q
+  context = "app"
+  cluster = "reg"
+  builder = "one"
+  exports = [%s]
+}`, uniqueRepo(t), exports)
+	}
+	cli.writeConfig(config(`"type=local,dest=dist", "type=tar,dest=app/out/files.tar"`))
+	out := strings.Join(strings.Fields(cli.mustRun("plan", "-no-color")), " ")
+	if got := strings.Count(out, "Warning: Export inside the build context"); got != 1 || !strings.Contains(out, filepath.Join(cli.dir, "app", "out", "files.tar")) {
+		t.Errorf("want one warning naming app/out/files.tar, got %d:\n%s", got, out)
+	}
+
+	cli.writeConfig(config(`"type=local,dest=dist"`))
+	out = cli.mustRun("apply", "-auto-approve", "-no-color")
+	if strings.Contains(out, "Export inside the build context") {
+		t.Errorf("a warning for a dest outside the context:\n%s", out)
+	}
+	got, err := os.ReadFile(filepath.Join(cli.dir, "dist", "lambda.txt"))
+	if err != nil || strings.TrimSpace(string(got)) != "relative" {
+		t.Errorf("dist/lambda.txt in Terraform's working directory: %q, %v", got, err)
+	}
+	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+		t.Errorf("the plan after the apply is not empty (%v):\n%s", err, out)
+	}
+	cli.mustRun("destroy", "-auto-approve", "-no-color")
+}
