@@ -2,6 +2,7 @@ package buildkitd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -38,6 +39,11 @@ type Options struct {
 	CacheTo []string
 	// Provenance is "", "min" or "max".
 	Provenance string
+	// SBOM asks for an SBOM attestation (--sbom), made by SBOMGenerator,
+	// an image of BuildKit's SBOM generator protocol; "" is BuildKit's
+	// default (docker/buildkit-syft-scanner).
+	SBOM          bool
+	SBOMGenerator string
 	// PushRepository is pushed by digest (no tag is made); empty for no push.
 	PushRepository string
 	// PushTags are refs also pushed with their tags (extra tags).
@@ -49,6 +55,9 @@ type Options struct {
 	// ConnectTimeout bounds the check that a daemon answers; 0 is 10 s.
 	ConnectTimeout time.Duration
 }
+
+// ErrLoad marks a failure of the load into the Docker engine.
+var ErrLoad = errors.New("loading the image")
 
 // Result is what a build produced; on failure, what was seen of it.
 type Result struct {
@@ -163,6 +172,12 @@ func SolveOpt(opts Options) (client.SolveOpt, error) {
 	if opts.Provenance != "" {
 		attrs["attest:provenance"] = "mode=" + opts.Provenance
 	}
+	if opts.SBOM {
+		attrs["attest:sbom"] = ""
+		if opts.SBOMGenerator != "" {
+			attrs["attest:sbom"] = "generator=" + opts.SBOMGenerator
+		}
+	}
 	imports, err := ParseCacheFrom(opts.CacheFrom)
 	if err != nil {
 		return client.SolveOpt{}, err
@@ -181,6 +196,15 @@ func SolveOpt(opts Options) (client.SolveOpt, error) {
 		outputs = append(outputs, client.ExportEntry{Type: client.ExporterImage, Attrs: map[string]string{
 			"name": strings.Join(opts.PushTags, ","), "push": "true",
 		}})
+	}
+	for _, e := range opts.Exports {
+		entry := client.ExportEntry{Type: e.Type, Attrs: e.Attrs}
+		if e.WritesFile() {
+			entry.Output = e.FileOutput()
+		} else {
+			entry.OutputDir = e.Dest
+		}
+		outputs = append(outputs, entry)
 	}
 	return client.SolveOpt{
 		Exports:             outputs,
@@ -358,7 +382,7 @@ func solve(ctx context.Context, c *client.Client, address string, opts Options) 
 	}
 	if loading && solveErr == nil {
 		if err := <-loadDone; err != nil {
-			err2 = fmt.Errorf("loading the image built on buildkitd %s into the Docker engine: %w", address, err)
+			err2 = fmt.Errorf("%w built on buildkitd %s into the Docker engine: %w", ErrLoad, address, err)
 		}
 	}
 	if err2 == nil && opts.PushRepository != "" {

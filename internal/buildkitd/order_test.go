@@ -178,3 +178,35 @@ func TestExposedWithoutTLS(t *testing.T) {
 		}
 	}
 }
+
+func TestSolveOptSBOMAndExports(t *testing.T) {
+	for _, c := range []struct {
+		opts Options
+		want string
+		set  bool
+	}{
+		{Options{}, "", false},
+		{Options{SBOM: true}, "", true},
+		{Options{SBOM: true, SBOMGenerator: "127.0.0.1:5055/scanner:1"}, "generator=127.0.0.1:5055/scanner:1", true},
+	} {
+		so, err := SolveOpt(c.opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := so.FrontendAttrs["attest:sbom"]; ok != c.set || v != c.want {
+			t.Errorf("%+v: attest:sbom = %q (%v), want %q (%v)", c.opts, v, ok, c.want, c.set)
+		}
+	}
+	exports, err := dockerbuild.ParseExports([]string{"type=local,dest=/o/dist", "type=oci,dest=/o/i.tar,name=a:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	so, err := SolveOpt(Options{Options: dockerbuild.Options{Exports: exports}, PushRepository: "r.example.com/a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(so.Exports) != 3 || so.Exports[1].Type != "local" || so.Exports[1].OutputDir != "/o/dist" || so.Exports[1].Output != nil ||
+		so.Exports[2].Type != "oci" || so.Exports[2].Output == nil || so.Exports[2].Attrs["name"] != "a:1" || so.Exports[2].Attrs["dest"] != "" {
+		t.Errorf("exports %+v", so.Exports)
+	}
+}

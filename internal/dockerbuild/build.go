@@ -63,7 +63,10 @@ type Options struct {
 	// directory or docker-image://REF. They need the engine's BuildKit
 	// directly (its /grpc endpoint), as `docker buildx build` does.
 	NamedContexts map[string]string
-	Secrets       []string
+	// Exports are written beside the image (exports, --output); absolute
+	// paths. They too need the engine's BuildKit directly.
+	Exports []Export
+	Secrets []string
 	// SecretValues are secrets by id, served next to Secrets; they never
 	// leave memory and are masked in the build's output.
 	SecretValues map[string][]byte
@@ -129,7 +132,7 @@ func (b *Builder) Build(ctx context.Context, opts Options) (*Result, error) {
 		return nil, err
 	}
 	defer cleanup()
-	if len(opts.NamedContexts) > 0 {
+	if len(opts.NamedContexts) > 0 || len(opts.Exports) > 0 {
 		return b.solve(ctx, sess, opts)
 	}
 	return b.buildEndpoint(ctx, sess, opts)
@@ -333,6 +336,10 @@ func (b *Builder) newSession(ctx context.Context, opts Options) (*session.Sessio
 	sess.Allow(filesync.NewFSSyncProvider(filesync.StaticDirSource(parts.Mounts)))
 	for _, a := range parts.Attachables {
 		sess.Allow(a)
+	}
+	if len(opts.Exports) > 0 {
+		// The engine's own exporter is the first of the solve's (see solve).
+		sess.Allow(syncTarget(opts.Exports, 1))
 	}
 	return sess, parts.Cleanup, nil
 }

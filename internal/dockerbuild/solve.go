@@ -88,7 +88,7 @@ func frontendAttrs(opts Options) (map[string]string, error) {
 	for _, h := range opts.ExtraHosts {
 		host, ip, _ := strings.Cut(h, ":")
 		if ip == hostGateway {
-			return nil, fmt.Errorf("add_hosts %q: host-gateway is resolved by the engine's build endpoint, which builds with named contexts cannot use; write the gateway's IP address", h)
+			return nil, fmt.Errorf("add_hosts %q: host-gateway is resolved by the engine's build endpoint, which builds with named contexts or exports cannot use; write the gateway's IP address", h)
 		}
 		hosts = append(hosts, host+"="+ip)
 	}
@@ -142,6 +142,9 @@ func (b *Builder) solve(ctx context.Context, sess *session.Session, opts Options
 		FrontendAttrs:      attrs,
 		Session:            sess.ID(),
 		Cache:              &controlapi.CacheOptions{},
+	}
+	for _, e := range opts.Exports {
+		req.Exporters = append(req.Exporters, &controlapi.Exporter{Type: e.Type, Attrs: e.Attrs})
 	}
 	if v := opts.BuildArgs["BUILDKIT_INLINE_CACHE"]; v != nil {
 		if on, err := strconv.ParseBool(*v); err == nil && on {
@@ -201,6 +204,10 @@ func (b *Builder) solve(ctx context.Context, sess *session.Session, opts Options
 		msg := solveErr.Error()
 		if s, ok := status.FromError(solveErr); ok {
 			msg = s.Message()
+		}
+		if strings.Contains(msg, `exporter "`+ExportOCI+`" could not be found`) {
+			msg += "; exports: this engine's image store has no oci exporter (the containerd image store has one): " +
+				"write type=tar or type=local, or build on a BuildKit builder"
 		}
 		return redactResult(redact, result, buildError(trace, &jsonmessage.JSONError{Message: msg}))
 	}

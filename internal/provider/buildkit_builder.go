@@ -176,7 +176,7 @@ func builderAttributes() map[string]schema.Attribute {
 			stringCheck{"cache_to spec", buildkitd.ValidateCacheTo}),
 		"attest_provenance": schema.StringAttribute{
 			Optional:    true,
-			Description: "Provenance attestation, as `--provenance`: `min` or `max`. BuildKit builders only.",
+			Description: "Provenance attestation, as `--provenance`: `min` or `max`. BuildKit builders only. The pushed image is then an OCI index holding the image manifest and an attestation manifest; null (the default): none, and a single-platform image is pushed as one manifest.",
 			Validators: []validator.String{stringCheck{"provenance mode", func(s string) error {
 				if s != "min" && s != "max" {
 					return fmt.Errorf("%q is not a provenance mode; write \"min\" or \"max\", or remove the argument for no attestation", s)
@@ -226,6 +226,7 @@ func builderInputsKnown(m *dockerImageModel) bool {
 func (dockerImageKind) checkProvider(ctx context.Context, data *providerData, model kindModel, cluster Cluster, clusterKnown bool, diags *diag.Diagnostics) {
 	m := model.(*dockerImageModel)
 	checkImageMaps(ctx, m, cluster, clusterKnown, diags)
+	checkOutputsProvider(m, diags)
 	platforms := listStrings(ctx, m.Platforms)
 	if m.Builder.IsNull() {
 		if len(platforms) > 1 {
@@ -329,10 +330,12 @@ func newBuildkitBuild(ctx context.Context, data *providerData, m *dockerImageMod
 	b := buildkitBuild{
 		daemons: daemons, engine: data.engine, repo: repo, name: imageref.Familiar(repo),
 		opts: buildkitd.Options{
-			Options:    opts,
-			Platforms:  listStrings(ctx, m.Platforms),
-			CacheTo:    listStrings(ctx, m.CacheTo),
-			Provenance: m.AttestProvenance.ValueString(),
+			Options:       opts,
+			Platforms:     listStrings(ctx, m.Platforms),
+			CacheTo:       listStrings(ctx, m.CacheTo),
+			Provenance:    m.AttestProvenance.ValueString(),
+			SBOM:          m.AttestSBOM.ValueBool(),
+			SBOMGenerator: m.SBOMGenerator.ValueString(),
 		},
 	}
 	if m.Load.ValueBool() {
@@ -398,6 +401,11 @@ func (b buildkitBuild) build(ctx context.Context) (builtImage, error) {
 		err = fmt.Errorf("building %s on builder %q: %w", b.name, b.daemons.Name, err)
 		if host, refused := dockerbuild.RefusedRegistry(err); refused {
 			err = fmt.Errorf("%w\n\nRegistry %s refused the pull: give its credentials in a provider registry_auth block (address = %q).", err, host, host)
+		}
+		if errors.Is(err, buildkitd.ErrLoad) && (b.opts.SBOM || b.opts.Provenance != "") {
+			err = fmt.Errorf("%w\n\nWith attestations the image is an index, which only an engine with the containerd image store loads: "+
+				"remove attest_sbom and attest_provenance, or set load = false to push from the builder (attestations reach the registry "+
+				"only that way).", err)
 		}
 		return built, err
 	}

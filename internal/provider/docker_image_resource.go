@@ -56,6 +56,10 @@ type dockerImageModel struct {
 	BuildContexts         types.Map    `tfsdk:"build_contexts"`
 	SecretValuesWO        types.Map    `tfsdk:"secret_values_wo"`
 	SecretValuesWOVersion types.String `tfsdk:"secret_values_wo_version"`
+	// Outputs and attestations (issue 25).
+	AttestSBOM    types.Bool   `tfsdk:"attest_sbom"`
+	SBOMGenerator types.String `tfsdk:"sbom_generator"`
+	Exports       types.List   `tfsdk:"exports"`
 }
 
 func (dockerImageKind) typeName() string    { return "_docker_image" }
@@ -216,6 +220,9 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 	for name, a := range builderAttributes() {
 		s.Attributes[name] = a
 	}
+	for name, a := range outputAttributes() {
+		s.Attributes[name] = a
+	}
 	return s
 }
 
@@ -234,6 +241,7 @@ func (dockerImageKind) checkPlan(ctx context.Context, model kindModel, diags *di
 	checkSecretSources(ctx, m.Secrets, diags)
 	checkSSHSources(ctx, m.SSHAgentConfigs, diags)
 	checkSurface(ctx, m, diags)
+	checkOutputs(ctx, m, diags)
 	if m.Context.IsUnknown() {
 		return
 	}
@@ -355,7 +363,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 	var diags diag.Diagnostics
 	m := model.(*dockerImageModel)
 	if !allKnown(m.Ref, m.Context, m.DockerfileContents, m.Args, m.CacheFrom, m.ExtraTags, m.Network, m.Platform, m.Pull,
-		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) {
+		m.Secrets, m.SSHAgentConfigs, m.Target, m.ClusterNeeds, m.ImageMaps, m.Triggers) || !m.surfaceKnown() || !builderInputsKnown(m) || !outputInputsKnown(m) {
 		return nil, nil
 	}
 	in := buildInputs{}
@@ -373,6 +381,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 	in.addMap(ctx, "triggers", m.Triggers)
 	in.addCluster(cluster)
 	addBuilderInputs(ctx, in, m)
+	addOutputInputs(ctx, in, m)
 
 	if !m.addSurfaceInputs(ctx, data, in, &diags) {
 		return nil, diags
@@ -513,6 +522,9 @@ func (dockerImageKind) newBuilder(ctx context.Context, data *providerData, model
 		return nil, err
 	}
 	if err := injectImageMaps(ctx, m, &opts, target.cluster); err != nil {
+		return nil, err
+	}
+	if err := outputOptions(ctx, m, &opts); err != nil {
 		return nil, err
 	}
 	if !m.Builder.IsNull() {

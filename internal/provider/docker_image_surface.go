@@ -253,6 +253,17 @@ type engineFeature struct {
 	argument string
 	// why an older engine cannot, and what to do there instead.
 	why, instead string
+	// api is the first Engine API version (of Docker release docker) that
+	// can; "" is minFeatureAPI (Docker 23.0).
+	api, docker string
+}
+
+// minAPI is the Engine API version and Docker release f needs.
+func (f engineFeature) minAPI() (api, docker string) {
+	if f.api == "" {
+		return minFeatureAPI, "23.0"
+	}
+	return f.api, f.docker
 }
 
 // minFeatureAPI is the first Engine API version whose BuildKit honours
@@ -267,18 +278,18 @@ const minFeatureAPI = "1.42"
 func engineNeeds(opts dockerbuild.Options) []engineFeature {
 	var needs []engineFeature
 	if opts.ShmSize > 0 {
-		needs = append(needs, engineFeature{"shm_size", "its BuildKit ignores shm_size in RUN steps",
-			"or remove shm_size and give a step a larger /dev/shm with RUN --mount=type=tmpfs,target=/dev/shm"})
+		needs = append(needs, engineFeature{argument: "shm_size", why: "its BuildKit ignores shm_size in RUN steps",
+			instead: "or remove shm_size and give a step a larger /dev/shm with RUN --mount=type=tmpfs,target=/dev/shm"})
 	}
 	if len(opts.Ulimits) > 0 {
-		needs = append(needs, engineFeature{"ulimits", "its BuildKit ignores ulimits in RUN steps",
-			"or remove ulimits (RUN steps then have the daemon's limits: dockerd --default-ulimit sets them)"})
+		needs = append(needs, engineFeature{argument: "ulimits", why: "its BuildKit ignores ulimits in RUN steps",
+			instead: "or remove ulimits (RUN steps then have the daemon's limits: dockerd --default-ulimit sets them)"})
 	}
 	if len(opts.NamedContexts) > 0 {
-		needs = append(needs, engineFeature{"build_contexts", "its Dockerfile frontend has no named contexts",
-			"or remove build_contexts: copy the directory into the context, or for docker-image://IMAGE write a stage FROM IMAGE AS NAME"})
+		needs = append(needs, engineFeature{argument: "build_contexts", why: "its Dockerfile frontend has no named contexts",
+			instead: "or remove build_contexts: copy the directory into the context, or for docker-image://IMAGE write a stage FROM IMAGE AS NAME"})
 	}
-	return needs
+	return append(needs, exportsNeed(opts)...)
 }
 
 // checkEngineSupports fails, naming the engine and its version, when the
@@ -292,12 +303,15 @@ func checkEngineSupports(ctx context.Context, e *engine.Engine, needs []engineFe
 	if err != nil {
 		return err
 	}
-	if v.APIAtLeast(minFeatureAPI) {
-		return nil
-	}
 	var lines []string
 	for _, n := range needs {
-		lines = append(lines, fmt.Sprintf("%s: %s; use an engine of Docker 23.0 or later (API %s), %s", n.argument, n.why, minFeatureAPI, n.instead))
+		api, docker := n.minAPI()
+		if !v.APIAtLeast(api) {
+			lines = append(lines, fmt.Sprintf("%s: %s; use an engine of Docker %s or later (API %s), %s", n.argument, n.why, docker, api, n.instead))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
 	}
 	sort.Strings(lines)
 	return fmt.Errorf("the Docker engine at %s is %s, which cannot honour every argument, so nothing was built:\n  %s",

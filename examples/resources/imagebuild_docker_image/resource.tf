@@ -144,3 +144,33 @@ resource "imagebuild_docker_image" "web_deps" {
   secret_values_wo         = { npm_token = ephemeral.aws_secretsmanager_secret_version.npm.secret_string }
   secret_values_wo_version = "2026-12" # change it when the token rotates
 }
+
+# Outputs beside the image: a Lambda zip built in a container (the stage
+# "package" holds only /lambda.zip) is extracted to dist/ on the machine that
+# runs Terraform, and its files are also kept as a tarball. Only an apply that
+# builds writes them; a deleted dist/ plans nothing (change triggers or
+# replace the resource to write it again). Exports on the Docker engine need
+# Docker 26.0 or later.
+resource "imagebuild_docker_image" "lambda" {
+  ref     = "registry.example.com/team/lambda"
+  context = "${path.module}/lambda"
+  target  = "package"
+  exports = [
+    "type=local,dest=${path.module}/dist",
+    "type=tar,dest=${path.module}/out/lambda-files.tar",
+  ]
+}
+
+# An SBOM attestation, on a BuildKit builder (a provider builder block named
+# "ci"): the pushed image becomes an OCI index holding the image manifest and
+# an SPDX attestation manifest. Without attest_* a single-platform image is
+# pushed as one manifest. The image is also saved as an OCI layout tarball.
+resource "imagebuild_docker_image" "api_sbom" {
+  ref     = "registry.example.com/team/api"
+  context = "${path.module}/api"
+  builder = "ci"
+
+  attest_sbom    = true
+  sbom_generator = "registry.example.com/tools/buildkit-syft-scanner:stable-1" # null: BuildKit's default
+  exports        = ["type=oci,dest=${path.module}/out/api.oci.tar"]
+}
