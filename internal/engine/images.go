@@ -52,10 +52,15 @@ func (e *Engine) Untag(ctx context.Context, ref string) error {
 		return err
 	}
 	_, err = c.ImageRemove(ctx, ref, image.RemoveOptions{PruneChildren: true})
-	if err != nil && !errdefs.IsNotFound(err) {
-		return e.Wrap(fmt.Errorf("removing tag %s: %w", ref, err))
+	if err == nil || errdefs.IsNotFound(err) {
+		return nil
 	}
-	return nil
+	// Another removal of the image's last names may have deleted it
+	// meanwhile ("unrecognized image ID"): the name is gone all the same.
+	if _, found, inspectErr := e.InspectImage(ctx, ref); inspectErr == nil && !found {
+		return nil
+	}
+	return e.Wrap(fmt.Errorf("removing tag %s: %w", ref, err))
 }
 
 // InUse says whether err is the engine's refusal to remove the last name of
