@@ -199,6 +199,15 @@ func flagValue(word string) string {
 	if err != nil || len(result.AST.Children) != 1 || len(result.AST.Children[0].Flags) != 1 {
 		return ""
 	}
+	// The parser splits words where this file's words do not (at a
+	// non-breaking space byte): the word is then more than the flag.
+	args := 0
+	for n := result.AST.Children[0].Next; n != nil; n = n.Next {
+		args++
+	}
+	if args != 2 {
+		return ""
+	}
 	return result.AST.Children[0].Flags[0]
 }
 
