@@ -270,6 +270,22 @@ func TestAccCmdImage_reuseAcrossWorkspaces(t *testing.T) {
 	repo := uniqueRepo(t)
 	runs := filepath.Join(t.TempDir(), "runs")
 	script := hclString(fmt.Sprintf(importScript, fmt.Sprintf(`echo "$NAME" >> %q; date +%%s%%N > "$ROOT/stamp.txt"`, runs)))
+	// secret_env is write-only: a client before Terraform 1.11 cannot set
+	// it, so there the write-only half of the test has nothing to show.
+	withSecret, _ := cliHasWriteOnly(t)
+	secretResource, images, wantRuns := "", "app = imagebuild_cmd_image.app", "app"
+	if withSecret {
+		secretResource = fmt.Sprintf(`
+resource "imagebuild_cmd_image" "secret" {
+  ref        = "%s-secret"
+  cluster    = "reg"
+  env        = { NAME = "secret" }
+  secret_env = { TOKEN = var.token }
+  args       = ["sh", "-c", %s]
+}
+`, repo, script)
+		images, wantRuns = "app = imagebuild_cmd_image.app, secret = imagebuild_cmd_image.secret", "app,secret,secret"
+	}
 	config := fmt.Sprintf(`
 provider "imagebuild" {
   cluster {
@@ -293,34 +309,27 @@ resource "imagebuild_cmd_image" "app" {
   args    = ["sh", "-c", %[3]s]
 }
 
-resource "imagebuild_cmd_image" "secret" {
-  ref        = "%[2]s-secret"
-  cluster    = "reg"
-  env        = { NAME = "secret" }
-  secret_env = { TOKEN = var.token }
-  args       = ["sh", "-c", %[3]s]
-}
-
+%[4]s
 output "images" {
-  value = { for name, image in {app = imagebuild_cmd_image.app, secret = imagebuild_cmd_image.secret} : name => {
+  value = { for name, image in {%[5]s} : name => {
     ref          = image.status.ref
     repo_digest  = image.repo_digest
     input_digest = image.input_digest
     reason       = image.status.completed.reason
   } }
 }
-`, env.Registry, repo, script)
+`, env.Registry, repo, script, secretResource, images)
 	first, _ := applyWorkspace(t, config)
 	second, _ := applyWorkspace(t, config)
 	got := readLines(t, runs)
 	sort.Strings(got)
-	if strings.Join(got, ",") != "app,secret,secret" {
-		t.Errorf("the commands ran for %v, want app once and secret in each workspace", got)
+	if strings.Join(got, ",") != wantRuns {
+		t.Errorf("the commands ran for %v, want %s: app once and secret in each workspace", got, wantRuns)
 	}
 	if r := second["app"]; r.Ref != first["app"].Ref || r.RepoDigest != first["app"].RepoDigest || !strings.Contains(r.Reason, reuseStagePrefix) {
 		t.Errorf("second workspace: app is %s (%s), reason %q; want %s reused", r.Ref, r.RepoDigest, r.Reason, first["app"].Ref)
 	}
-	if second["secret"].Ref == first["secret"].Ref || strings.Contains(second["secret"].Reason, reuseStagePrefix) {
+	if withSecret && (second["secret"].Ref == first["secret"].Ref || strings.Contains(second["secret"].Reason, reuseStagePrefix)) {
 		t.Errorf("second workspace: the secret_env image was reused: %s, reason %q", second["secret"].Ref, second["secret"].Reason)
 	}
 	if got := runPulled(t, second["app"].Ref, "/stamp.txt"); got == "" {
