@@ -85,7 +85,7 @@ mkdir -p "$state"
 
 # containerd 2, private: its own root, state, sockets and opt dir. CRI is not
 # needed; NRI would bind /var/run/nri/nri.sock, shared by all containerds.
-if ! alive "$state/containerd.pid" "$state/containerd.toml"; then
+start_containerd() {
   cat >"$state/containerd.toml" <<EOF
 version = 3
 root = "$state/containerd/root"
@@ -102,12 +102,37 @@ disabled_plugins = ["io.containerd.grpc.v1.cri", "io.containerd.cri.v1.images", 
 [plugins."io.containerd.internal.v1.opt"]
   path = "$state/containerd/opt"
 EOF
+  # A socket left by a containerd that died would pass for this one's: a
+  # dockerd that dials it before containerd listens gives up at once
+  # ("failed to get containerd plugins: ... connection refused"; CI, 2026-12-03).
+  $sudo rm -f "$csock" "$csock.ttrpc"
+  local from i
+  from=$(($(stat -c %s "$state/containerd.log" 2>/dev/null || echo 0) + 1))
   say "$cell: starting containerd (log: $state/containerd.log)"
   $sudo env PATH="$path" setsid nohup "$containerd" --config "$state/containerd.toml" \
     >>"$state/containerd.log" 2>&1 </dev/null &
   echo $! >"$state/containerd.pid"
-  for i in $(seq 100); do [ -S "$csock" ] && break; sleep 0.1; done
-  [ -S "$csock" ] || { tail -n 20 "$state/containerd.log" >&2; die "containerd did not create $csock (log: $state/containerd.log)"; }
+  # Ready once it logs that it booted, which it does once it serves.
+  for i in $(seq 300); do
+    tail -c "+$from" "$state/containerd.log" | grep -q 'containerd successfully booted' && [ -S "$csock" ] && return 0
+    alive "$state/containerd.pid" "$state/containerd.toml" || break
+    sleep 0.1
+  done
+  tail -n 20 "$state/containerd.log" >&2
+  die "containerd did not start serving $csock within 30 s (log: $state/containerd.log)"
+}
+
+start_dockerd() {
+  say "$cell: starting dockerd (log: $state/dockerd.log)"
+  $sudo env PATH="$path" setsid nohup "$dockerd" "${args[@]}" >>"$state/dockerd.log" 2>&1 </dev/null &
+  local i
+  for i in $(seq 300); do answers && return 0; sleep 0.2; done
+  return 1
+}
+
+if ! alive "$state/containerd.pid" "$state/containerd.toml" || [ ! -S "$csock" ]; then
+  stop_pid "$state/containerd.pid" "$state/containerd.toml"
+  start_containerd
 fi
 
 # A bridge of our own: dockerd with --bridge=none would delete docker0, the
@@ -137,9 +162,15 @@ args=(
   --feature "containerd-snapshotter=$feature"
 )
 [ "$feature" = true ] || args+=(--storage-driver overlay2)
-say "$cell: starting dockerd (log: $state/dockerd.log)"
-$sudo env PATH="$path" setsid nohup "$dockerd" "${args[@]}" >>"$state/dockerd.log" 2>&1 </dev/null &
-for i in $(seq 300); do answers && break; sleep 0.2; done
-answers || { tail -n 30 "$state/dockerd.log" >&2; die "dockerd did not answer on $host within 60 s (log: $state/dockerd.log)"; }
+if ! start_dockerd; then
+  # Once more from containerd up: a dockerd that found containerd gone
+  # exits, and one retry costs seconds where a failed cell costs a CI run.
+  tail -n 30 "$state/dockerd.log" >&2
+  say "$cell: dockerd did not answer; restarting containerd and dockerd once"
+  stop_pid "$state/docker.pid" "$sock"
+  stop_pid "$state/containerd.pid" "$state/containerd.toml"
+  start_containerd
+  start_dockerd || { tail -n 30 "$state/dockerd.log" >&2; tail -n 20 "$state/containerd.log" >&2; die "dockerd did not answer on $host within 60 s (log: $state/dockerd.log)"; }
+fi
 say "$cell: $(DOCKER_HOST=$host docker version -f '{{.Server.Version}} (API {{.Server.APIVersion}})') started at $host"
 echo "$host"
