@@ -232,14 +232,20 @@ func (d Digester) Digest(ctx context.Context, dir string) (string, error) {
 // DigestWithIgnoreFile is Digest with the patterns of ignoreFile in place of
 // <dir>/.dockerignore (see FSWithIgnoreFile); "" means <dir>/.dockerignore.
 func (d Digester) DigestWithIgnoreFile(ctx context.Context, dir, ignoreFile string) (string, error) {
-	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (string, error) {
+	tree, err := d.ContextTree(ctx, dir, ignoreFile)
+	return tree.Digest, err
+}
+
+// ContextTree is DigestWithIgnoreFile with the listing digested.
+func (d Digester) ContextTree(ctx context.Context, dir, ignoreFile string) (Tree, error) {
+	return d.memoized(ctx, "context", []string{dir, ignoreFile}, func() (Tree, error) {
 		// The ignore file is read once; each walker opens the tree anew.
 		patterns, err := contextPatterns(dir, ignoreFile)
 		if err == nil {
 			_, err = filteredFS(dir, patterns, contextSkip)
 		}
 		if err != nil {
-			return "", fmt.Errorf("build context %s: %w", dir, err)
+			return Tree{}, fmt.Errorf("build context %s: %w", dir, err)
 		}
 		return d.digestFS(ctx, dir, treeSource(dir, patterns, contextSkip))
 	})
@@ -262,23 +268,43 @@ func treeSource(dir string, patterns []string, skip skipSet) walkSource {
 // is always digested. Only the order and contents of paths count, not where
 // they are, so checkouts in other places agree.
 func (d Digester) DigestPaths(ctx context.Context, paths, ignore []string) (string, error) {
-	if err := CheckPatterns(ignore); err != nil {
-		return "", err
-	}
-	h := sha256.New()
-	for i, p := range paths {
-		digest, err := d.digestPath(ctx, p, ignore)
-		if err != nil {
-			return "", err
-		}
-		fmt.Fprintf(h, "%d\x00%s\n", i, digest)
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	tree, err := d.PathsTree(ctx, paths, paths, ignore)
+	return tree.Digest, err
 }
 
-func (d Digester) digestPath(ctx context.Context, p string, ignore []string) (string, error) {
+// PathsTree is DigestPaths with the listing digested, where each path's
+// entries are under its label (labels[i] for paths[i]): what the user
+// wrote, so that listings of checkouts in other places agree.
+func (d Digester) PathsTree(ctx context.Context, paths, labels, ignore []string) (Tree, error) {
+	if err := CheckPatterns(ignore); err != nil {
+		return Tree{}, err
+	}
+	h := sha256.New()
+	var listings []Listing
+	for i, p := range paths {
+		tree, err := d.digestPath(ctx, p, ignore)
+		if err != nil {
+			return Tree{}, err
+		}
+		fmt.Fprintf(h, "%d\x00%s\n", i, tree.Digest)
+		listings = append(listings, labelled(tree.Listing, labels[i]))
+	}
+	return Tree{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Listing: Merge(listings...)}, nil
+}
+
+// labelled puts a path's listing under label: a file's one entry is the
+// label itself.
+func labelled(l Listing, label string) Listing {
+	label = strings.TrimSuffix(filepath.ToSlash(label), "/")
+	if len(l) == 1 && l[0].Path == "" {
+		return Listing{{Path: label, Sum: l[0].Sum}}
+	}
+	return l.Prefixed(label + "/")
+}
+
+func (d Digester) digestPath(ctx context.Context, p string, ignore []string) (Tree, error) {
 	key := append([]string{p}, ignore...)
-	return d.memoized(ctx, "path", key, func() (string, error) { return d.digestOnePath(ctx, p, ignore) })
+	return d.memoized(ctx, "path", key, func() (Tree, error) { return d.digestOnePath(ctx, p, ignore) })
 }
 
 // CheckPatterns checks ignore patterns as an ignore file's are checked.
@@ -292,31 +318,31 @@ func CheckPatterns(patterns []string) error {
 	return compilePatterns(patterns)
 }
 
-func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) (string, error) {
+func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) (Tree, error) {
 	// A dep may be a symlink to the file or directory meant; what it names
 	// is read, never followed again.
 	p, err := filepath.EvalSymlinks(p)
 	if err != nil {
-		return "", err
+		return Tree{}, err
 	}
 	info, err := os.Stat(p)
 	if err != nil {
-		return "", err
+		return Tree{}, err
 	}
 	if !info.IsDir() && !info.Mode().IsRegular() {
-		return "", NotFileOrDirError{Path: p, Mode: info.Mode()}
+		return Tree{}, NotFileOrDirError{Path: p, Mode: info.Mode()}
 	}
 	if !info.IsDir() {
 		run := d.start(p)
 		file := &entry{kind: entryType(info.Mode()), content: true}
 		if err := run.hash(file, make([]byte, copyBufferSize)); err != nil {
-			return "", err
+			return Tree{}, err
 		}
 		run.finish([]*entry{file})
-		return file.kind + ":" + file.value(), nil
+		return Tree{Digest: file.kind + ":" + file.value(), Listing: listingOf([]*entry{file})}, nil
 	}
 	if _, err := filteredFS(p, ignore, depSkip); err != nil {
-		return "", err
+		return Tree{}, err
 	}
 	return d.digestFS(ctx, p, treeSource(p, ignore, depSkip))
 }
@@ -421,10 +447,10 @@ func splitDepthOf(filtered bool) int {
 	return unfilteredSplitDepth
 }
 
-func (d Digester) digestFS(ctx context.Context, root string, t walkSource) (string, error) {
+func (d Digester) digestFS(ctx context.Context, root string, t walkSource) (Tree, error) {
 	entries, err := d.entries(ctx, root, t)
 	if err != nil {
-		return "", err
+		return Tree{}, err
 	}
 	h := sha256.New()
 	var line []byte
@@ -440,7 +466,7 @@ func (d Digester) digestFS(ctx context.Context, root string, t walkSource) (stri
 		}
 		h.Write(append(line, '\n'))
 	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+	return Tree{Digest: "sha256:" + hex.EncodeToString(h.Sum(nil)), Listing: listingOf(entries)}, nil
 }
 
 // entries walks and hashes the tree, in lexical order.

@@ -17,9 +17,9 @@ type Memo struct {
 }
 
 type memoDigest struct {
-	done   chan struct{}
-	digest string
-	err    error
+	done chan struct{}
+	tree Tree
+	err  error
 }
 
 // NewMemo returns an empty Memo.
@@ -30,7 +30,7 @@ func NewMemo() *Memo {
 // do returns the digest remembered under key, computing it with digest
 // (once, however many callers ask at the same time) when there is none.
 // Errors are not remembered.
-func (m *Memo) do(ctx context.Context, key string, digest func() (string, error)) (string, error) {
+func (m *Memo) do(ctx context.Context, key string, digest func() (Tree, error)) (Tree, error) {
 	m.mu.Lock()
 	d, ok := m.digests[key]
 	if !ok {
@@ -42,26 +42,26 @@ func (m *Memo) do(ctx context.Context, key string, digest func() (string, error)
 		select {
 		case <-d.done:
 		case <-ctx.Done():
-			return "", context.Cause(ctx)
+			return Tree{}, context.Cause(ctx)
 		}
 		if d.err == nil {
-			return d.digest, nil
+			return d.tree, nil
 		}
 		return digest()
 	}
-	d.digest, d.err = digest()
+	d.tree, d.err = digest()
 	if d.err != nil {
 		m.mu.Lock()
 		delete(m.digests, key)
 		m.mu.Unlock()
 	}
 	close(d.done)
-	return d.digest, d.err
+	return d.tree, d.err
 }
 
 // memoized is digest through d's Memo, if it has one, under a key made of
 // what the digest reads: its kind and absolute paths.
-func (d Digester) memoized(ctx context.Context, kind string, paths []string, digest func() (string, error)) (string, error) {
+func (d Digester) memoized(ctx context.Context, kind string, paths []string, digest func() (Tree, error)) (Tree, error) {
 	if d.Memo == nil {
 		return digest()
 	}

@@ -17,9 +17,9 @@ func TestMemoSharesOneDigestAndForgetsErrors(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			got, err := m.do(context.Background(), "k", func() (string, error) { calls.Add(1); return "d", nil })
-			if err != nil || got != "d" {
-				t.Errorf("do = %q, %v", got, err)
+			got, err := m.do(context.Background(), "k", func() (Tree, error) { calls.Add(1); return Tree{Digest: "d"}, nil })
+			if err != nil || got.Digest != "d" {
+				t.Errorf("do = %q, %v", got.Digest, err)
 			}
 		}()
 	}
@@ -27,11 +27,11 @@ func TestMemoSharesOneDigestAndForgetsErrors(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("20 requests for one key digested %d times, want once", calls.Load())
 	}
-	if _, err := m.do(context.Background(), "bad", func() (string, error) { return "", os.ErrNotExist }); err == nil {
+	if _, err := m.do(context.Background(), "bad", func() (Tree, error) { return Tree{}, os.ErrNotExist }); err == nil {
 		t.Fatal("the error was lost")
 	}
-	if got, err := m.do(context.Background(), "bad", func() (string, error) { return "ok", nil }); err != nil || got != "ok" {
-		t.Errorf("an error was remembered: %q, %v", got, err)
+	if got, err := m.do(context.Background(), "bad", func() (Tree, error) { return Tree{Digest: "ok"}, nil }); err != nil || got.Digest != "ok" {
+		t.Errorf("an error was remembered: %q, %v", got.Digest, err)
 	}
 }
 

@@ -72,6 +72,9 @@ output "reason" { value = imagebuild_docker_image.moving.status.completed.reason
 	if !strings.Contains(out, "imagebuild_docker_image.moving will be updated in-place") || strings.Contains(out, "imagebuild_docker_image.fixed will be") {
 		t.Errorf("plan after the base moved does not update exactly the pull = true image:\n%s", out)
 	}
+	if want := fmt.Sprintf("-> %q", "base image "+base+" moved"); !strings.Contains(out, want) {
+		t.Errorf("plan after the base moved does not show build_reason %s:\n%s", want, out)
+	}
 	cli.mustRun("apply", "-auto-approve", "-no-color")
 	if got, want := strings.TrimSpace(cli.mustRun("output", "-raw", "reason")), "base image "+base+" moved"; got != want {
 		t.Errorf("status.completed.reason = %q, want %q", got, want)

@@ -100,7 +100,7 @@ resource "imagebuild_docker_image" "test" {
 			{
 				PreConfig:        func() { writeFile(t, filepath.Join(ctxDir, "app.txt"), "version 2\n") },
 				Config:           config("plain"),
-				ConfigPlanChecks: expectInPlaceUpdate(testImage),
+				ConfigPlanChecks: expectBuildReason(testImage, "inputs changed: context files app.txt"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkRun(testImage, "version 2", "cat", "/app.txt"),
 					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "inputs changed: context files"),
@@ -111,10 +111,11 @@ resource "imagebuild_docker_image" "test" {
 			},
 			{
 				Config:           config("spicy"),
-				ConfigPlanChecks: expectInPlaceUpdate(testImage),
+				ConfigPlanChecks: expectBuildReason(testImage, "inputs changed: args"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkRun(testImage, "spicy", "cat", "/flavour.txt"),
 					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "inputs changed: args"),
+					resource.TestCheckResourceAttr(testImage, "build_reason", "inputs changed: args"),
 					checkPreviousRefGone(testImage, &ref),
 					saveAttr(testImage, "status.ref", &ref),
 				),
@@ -123,7 +124,7 @@ resource "imagebuild_docker_image" "test" {
 				// The image deleted behind Terraform's back is rebuilt in place.
 				PreConfig:        func() { docker(t, "rmi", ref) },
 				Config:           config("spicy"),
-				ConfigPlanChecks: expectInPlaceUpdate(testImage),
+				ConfigPlanChecks: expectBuildReason(testImage, "image missing"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkRun(testImage, "spicy", "cat", "/flavour.txt"),
 					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "image missing"),
@@ -196,7 +197,7 @@ func TestAccCmdImage_depsChangeRebuilds(t *testing.T) {
 			{
 				PreConfig:        func() { writeFile(t, filepath.Join(depDir, "src/main.txt"), "two\n") },
 				Config:           config,
-				ConfigPlanChecks: expectInPlaceUpdate(testCmdImage),
+				ConfigPlanChecks: expectBuildReason(testCmdImage, "inputs changed: deps "+filepath.ToSlash(filepath.Join(depDir, "src/main.txt"))),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					checkRun(testCmdImage, "two", "cat", "/main.txt"),
 					resource.TestCheckResourceAttr(testCmdImage, "status.completed.reason", "inputs changed: deps"),

@@ -218,13 +218,15 @@ func (cmdImageKind) inputs(ctx context.Context, data *providerData, model kindMo
 	in.addMap(ctx, "triggers", m.Triggers)
 	in.addString("secret_env_version", m.SecretEnvVersion, "")
 	in.addCluster(cluster)
-	if deps := inDirAll(m.Dir, listStrings(ctx, m.Deps)); len(deps) > 0 {
-		digest, err := data.digesterFor(ctx).DigestPaths(ctx, deps, listStrings(ctx, m.Ignore))
+	written := listStrings(ctx, m.Deps)
+	if deps := inDirAll(m.Dir, written); len(deps) > 0 {
+		tree, err := data.digesterFor(ctx).PathsTree(ctx, deps, written, listStrings(ctx, m.Ignore))
 		if err != nil {
 			diags.AddAttributeError(path.Root("deps"), "Cannot read the build's deps", err.Error())
 			return nil, diags
 		}
-		in["deps"] = digest
+		in[depsInput] = tree.Digest
+		m.addListing(depsInput, tree.Listing)
 	}
 	return in, diags
 }

@@ -389,7 +389,10 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 
 	contextDir, err := filepath.Abs(m.Context.ValueString())
 	if err == nil {
-		in["context files"], err = data.digesterFor(ctx).DigestWithIgnoreFile(ctx, contextDir, m.contextIgnoreFile(contextDir))
+		var tree buildcontext.Tree
+		tree, err = data.digesterFor(ctx).ContextTree(ctx, contextDir, m.contextIgnoreFile(contextDir))
+		in[contextFilesInput] = tree.Digest
+		m.addListing(contextFilesInput, tree.Listing)
 	}
 	if err != nil {
 		diags.AddAttributeError(path.Root("context"), "Cannot read the build context", err.Error())
@@ -407,6 +410,7 @@ func (dockerImageKind) inputs(ctx context.Context, data *providerData, model kin
 			return nil, diags
 		}
 		dockerfile = string(raw)
+		m.dockerfileRead = true
 	}
 	in.add("dockerfile", dockerfile)
 	// Bare KEY args take their values from the environment, so those values

@@ -13,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/dockerbuild"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/engine"
 )
@@ -161,21 +162,29 @@ func (m *dockerImageModel) addSurfaceInputs(ctx context.Context, data *providerD
 		return true
 	}
 	digests := map[string]string{}
+	var listings []buildcontext.Listing
 	for name, v := range contexts {
 		if strings.HasPrefix(v, dockerbuild.NamedContextImagePrefix) {
 			digests[name] = v
 			continue
 		}
 		dir, err := filepath.Abs(v)
+		var tree buildcontext.Tree
 		if err == nil {
-			digests[name], err = data.digesterFor(ctx).Digest(ctx, dir)
+			tree, err = data.digesterFor(ctx).ContextTree(ctx, dir, "")
 		}
 		if err != nil {
 			diags.AddAttributeError(path.Root("build_contexts").AtMapKey(name), "Cannot read the build context", err.Error())
 			return false
 		}
+		digests[name] = tree.Digest
+		// Named "<name>:<path>", so that a changed path says its context.
+		listings = append(listings, tree.Listing.Prefixed(name+":"))
 	}
-	in.add("build_contexts", digests)
+	in.add(buildContextsInput, digests)
+	if len(listings) > 0 {
+		m.addListing(buildContextsInput, buildcontext.Merge(listings...))
+	}
 	return true
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/imageref"
 	"github.com/imagebuild/terraform-provider-imagebuild/internal/registry"
 )
@@ -45,6 +47,7 @@ type imageModel struct {
 	RepoDigest   types.String   `tfsdk:"repo_digest"`
 	ClusterRef   types.String   `tfsdk:"cluster_ref"`
 	InputDigest  types.String   `tfsdk:"input_digest"`
+	BuildReason  types.String   `tfsdk:"build_reason"`
 	// ReuseFromRegistry is no input: it changes where the image comes
 	// from, not what it is.
 	ReuseFromRegistry types.Bool `tfsdk:"reuse_from_registry"`
@@ -54,6 +57,19 @@ type imageModel struct {
 	// basesRecorded: they hold its base images (see privateBasesKey).
 	prior         buildInputs
 	basesRecorded bool
+	// listings are what the inputs that are trees of files (the context,
+	// named contexts, deps) covered, by input name, for their summaries.
+	listings map[string]buildcontext.Listing
+	// dockerfileRead: the Dockerfile input was read from a file.
+	dockerfileRead bool
+}
+
+// addListing keeps what input name covered.
+func (m *imageModel) addListing(name string, l buildcontext.Listing) {
+	if m.listings == nil {
+		m.listings = map[string]buildcontext.Listing{}
+	}
+	m.listings[name] = l
 }
 
 func (m *imageModel) common() *imageModel { return m }
@@ -228,6 +244,13 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	// proposed it: each Set reflects and walks the whole value.
 	p := plan.common()
 	decision := decidePlan(facts)
+	observed := readObserved(ctx, req.Private)
+	if !decision.build && len(observed) > 0 {
+		// The refresh saw a change that this plan's own reading does not
+		// (a plan with -refresh=false after a refresh that was saved): the
+		// apply's re-plan cannot tell the two apart, so both build.
+		decision = planDecision{build: true, reason: reasonInputsChanged}
+	}
 	if !decision.build {
 		proposed := resultsOf(p)
 		r.keepResults(p, stored, cluster, known)
@@ -239,6 +262,10 @@ func (r *imageResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanR
 	p.ID, p.ImageID, p.RepoDigest, p.ClusterRef, p.InputDigest =
 		types.StringUnknown(), types.StringUnknown(), types.StringUnknown(), types.StringUnknown(), types.StringUnknown()
 	p.Status = types.ObjectUnknown(statusAttrTypes(ctx, r.kind.withStages()))
+	p.BuildReason = types.StringUnknown()
+	if reason := explainPlan(p, facts, decision, observed); reason != "" {
+		p.BuildReason = types.StringValue(reason)
+	}
 	resp.Diagnostics.Append(resp.Plan.Set(ctx, plan)...)
 	raw, _ := json.Marshal(decision.reason)
 	resp.Diagnostics.Append(resp.Private.SetKey(ctx, privateReasonKey, raw)...)
@@ -262,6 +289,7 @@ func (r *imageResource) neverPushed(m *imageModel, stored storedResults, cluster
 func (r *imageResource) keepResults(plan *imageModel, stored storedResults, cluster Cluster, known bool) {
 	plan.ID, plan.Status, plan.ImageID = stored.ID, stored.Status, stored.ImageID
 	plan.RepoDigest, plan.InputDigest, plan.ClusterRef = stored.RepoDigest, stored.InputDigest, stored.ClusterRef
+	plan.BuildReason = stored.BuildReason
 	if ref := objectString(stored.Status, "ref"); !ref.IsNull() {
 		plan.ClusterRef = types.StringUnknown()
 		if known && !cluster.FromClusterUnknown {
@@ -297,9 +325,11 @@ func (r *imageResource) Create(ctx context.Context, req resource.CreateRequest, 
 		c.ID = types.StringValue(imageref.Familiar(run.target.clusterRepo()))
 		c.ImageID, c.RepoDigest, c.ClusterRef = types.StringNull(), types.StringNull(), types.StringNull()
 	}
+	plan.common().BuildReason = types.StringValue(reasonCreated)
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
 	if run.err == nil {
 		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
+		resp.Diagnostics.Append(recordSummaries(ctx, resp.Private, plan.common().listings)...)
 	}
 	resp.Diagnostics.Append(writeTags(ctx, resp.Private, run.tags)...)
 }
@@ -335,6 +365,10 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 	if !run.attempted {
 		return
 	}
+	if p := plan.common(); p.BuildReason.IsUnknown() {
+		p.BuildReason = types.StringValue(r.appliedReason(ctx, p, planned, run.inputs, prior, req.Private))
+	}
+	resp.Diagnostics.Append(recordObserved(ctx, resp.Private, nil)...)
 	if run.err != nil {
 		// The previous image is still there, with every tag where it was:
 		// keep pointing at it, with the error recorded so that the next plan
@@ -348,6 +382,7 @@ func (r *imageResource) Update(ctx context.Context, req resource.UpdateRequest, 
 			held[name] = imageID
 		}
 		resp.Diagnostics.Append(recordInputs(ctx, resp.Private, run.inputs)...)
+		resp.Diagnostics.Append(recordSummaries(ctx, resp.Private, plan.common().listings)...)
 		resp.Diagnostics.Append(writeTags(ctx, resp.Private, held)...)
 	}
 	resp.Diagnostics.Append(resp.State.Set(ctx, plan)...)
@@ -368,7 +403,11 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	stored, diags := readStoredResults(ctx, req.State)
 	resp.Diagnostics.Append(diags...)
 	ref := objectString(stored.Status, "ref")
-	if resp.Diagnostics.HasError() || ref.IsNull() || r.data.engineUnknown {
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	resp.Diagnostics.Append(recordObserved(ctx, resp.Private, r.observe(ctx, req, !ref.IsNull()))...)
+	if ref.IsNull() || r.data.engineUnknown {
 		return
 	}
 	var found bool
@@ -396,6 +435,57 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	c.Status, diags = imageMissingStatus(ctx, c.Status, r.kind.withStages())
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// observe is what changed since the last build among the inputs read from
+// files and registries, as the plan's reason names them (see
+// build_reason.go): the inputs of the state's arguments, read now. The
+// plan reads the same through the plan's shared walks. Nothing when there
+// is no image to compare with or the inputs cannot be read: the plan then
+// says what is wrong.
+func (r *imageResource) observe(ctx context.Context, req resource.ReadRequest, built bool) map[string]string {
+	prior := previousInputs(ctx, req.Private)
+	if !built || prior == nil {
+		return nil
+	}
+	state := r.kind.newModel()
+	if diags := req.State.Get(ctx, state); diags.HasError() {
+		return nil
+	}
+	var ignored diag.Diagnostics
+	cluster, known := r.data.cluster(state.common().Cluster, &ignored)
+	if !known {
+		return nil
+	}
+	c := state.common()
+	c.prior, c.basesRecorded = prior, basesRecorded(ctx, req.Private)
+	inputs, diags := r.kind.inputs(planning(ctx), r.data, state, cluster)
+	if diags.HasError() || inputs == nil {
+		return nil
+	}
+	return describeReadChanges(c, inputs, prior, readSummaries(ctx, req.Private))
+}
+
+// appliedReason is build_reason after a build whose plan could not say it:
+// the planned reason, with the changed paths the apply's own reading of the
+// trees tells.
+func (r *imageResource) appliedReason(ctx context.Context, m *imageModel, planned string, inputs, prior buildInputs, private privateGetter) string {
+	if planned != "" && planned != reasonInputsChanged && !strings.HasPrefix(planned, reasonInputsChanged+":") {
+		return planned
+	}
+	if prior == nil {
+		return reasonInputsChanged
+	}
+	parts := describeReadChanges(m, inputs, prior, readSummaries(ctx, private))
+	for _, name := range inputs.changedSince(prior) {
+		if _, ok := parts[name]; !ok && !slices.Contains(retiredInputs, name) {
+			parts[name] = name
+		}
+	}
+	if reason := composeReason(parts); reason != "" {
+		return reason
+	}
+	return reasonInputsChanged
 }
 
 // imageExists looks for the image in the engine and, if it was pushed or

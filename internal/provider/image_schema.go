@@ -48,6 +48,15 @@ func withCommonAttributes(ctx context.Context, s schema.Schema, withStages bool)
 		"repo_digest":  schema.StringAttribute{Computed: true, Description: "Registry digest reference of the pushed image, once pushed."},
 		"cluster_ref":  clusterRefAttribute(),
 		"input_digest": schema.StringAttribute{Computed: true, Description: "Digest of everything that determines the build; a change rebuilds the image. Unknown in a plan that builds: the apply digests what it builds."},
+		"build_reason": schema.StringAttribute{
+			Computed: true,
+			Description: "Why the planned build runs, in the plan: `created`, `image missing`, `previous build failed`, `not pushed`, or " +
+				"`inputs changed: ` with the inputs that changed (`context files src/api/handler.go, src/api/util.go (+3 more), args`) and " +
+				"`base image <ref> moved`. Changed paths of the context, named contexts and `deps` come from a summary of the last build's " +
+				"files kept in private state (at most 32 KiB): every path in a context of up to about 2,000 files, else the deepest recorded " +
+				"directory (`src/api/`). `(known after apply)` when the plan cannot say it in a way the apply keeps: an argument unknown until " +
+				"apply, or a plan with `-refresh=false` (the paths are read during the refresh). Unchanged when no build is planned.",
+		},
 	}
 	for name, a := range common {
 		s.Attributes[name] = a

@@ -19,8 +19,8 @@ type attributeGetter interface {
 // framework's own work on each request made most of a resource's share of
 // a plan of many images.
 type storedResults struct {
-	ID, ImageID, RepoDigest, ClusterRef, InputDigest types.String
-	Status                                           types.Object
+	ID, ImageID, RepoDigest, ClusterRef, InputDigest, BuildReason types.String
+	Status                                                        types.Object
 }
 
 func readStoredResults(ctx context.Context, from attributeGetter) (storedResults, diag.Diagnostics) {
@@ -28,7 +28,7 @@ func readStoredResults(ctx context.Context, from attributeGetter) (storedResults
 	var diags diag.Diagnostics
 	for name, target := range map[string]any{
 		"id": &r.ID, "image_id": &r.ImageID, "repo_digest": &r.RepoDigest, "cluster_ref": &r.ClusterRef,
-		"input_digest": &r.InputDigest, "status": &r.Status,
+		"input_digest": &r.InputDigest, "build_reason": &r.BuildReason, "status": &r.Status,
 	} {
 		diags.Append(from.GetAttribute(ctx, path.Root(name), target)...)
 	}
@@ -39,13 +39,14 @@ func readStoredResults(ctx context.Context, from attributeGetter) (storedResults
 func resultsOf(m *imageModel) storedResults {
 	return storedResults{
 		ID: m.ID, ImageID: m.ImageID, RepoDigest: m.RepoDigest, ClusterRef: m.ClusterRef,
-		InputDigest: m.InputDigest, Status: m.Status,
+		InputDigest: m.InputDigest, BuildReason: m.BuildReason, Status: m.Status,
 	}
 }
 
 func (r storedResults) equal(o storedResults) bool {
 	return r.ID.Equal(o.ID) && r.ImageID.Equal(o.ImageID) && r.RepoDigest.Equal(o.RepoDigest) &&
-		r.ClusterRef.Equal(o.ClusterRef) && r.InputDigest.Equal(o.InputDigest) && r.Status.Equal(o.Status)
+		r.ClusterRef.Equal(o.ClusterRef) && r.InputDigest.Equal(o.InputDigest) && r.BuildReason.Equal(o.BuildReason) &&
+		r.Status.Equal(o.Status)
 }
 
 // objectString is the string at names inside obj (status, "completed",
