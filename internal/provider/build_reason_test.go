@@ -1,16 +1,20 @@
 package provider
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+
+	"github.com/imagebuild/terraform-provider-imagebuild/internal/buildcontext"
 )
 
 // expectBuildReason: the plan updates name in place and shows why.
@@ -129,4 +133,71 @@ output "reason" { value = imagebuild_docker_image.test.build_reason }
 	if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
 		t.Fatalf("plan after the last apply: %v, want no changes:\n%s", err, out)
 	}
+}
+
+// The plan's reason is made of the state, the configuration's inputs and
+// what the refresh observed, never of what the plan read itself.
+func TestExplainPlan(t *testing.T) {
+	tree := &imageModel{listings: map[string]buildcontext.Listing{contextFilesInput: nil}}
+	prior := buildInputs{"args": "1", contextFilesInput: "a", baseImageInput + "b:1": "d1", "secret_env": "s"}
+	for _, c := range []struct {
+		name     string
+		facts    planFacts
+		decision planDecision
+		observed map[string]string
+		want     string
+	}{
+		{name: "created", decision: planDecision{true, reasonCreated}, want: reasonCreated},
+		{name: "image missing", facts: planFacts{exists: true}, decision: planDecision{true, reasonImageMissing}, want: reasonImageMissing},
+		{name: "unknown inputs", facts: planFacts{exists: true}, decision: planDecision{true, reasonInputsChanged}},
+		{
+			name:     "files read by the plan only",
+			facts:    planFacts{exists: true, priorInputs: prior, inputs: buildInputs{"args": "1", contextFilesInput: "B", baseImageInput + "b:1": "d1"}},
+			decision: planDecision{true, reasonInputsChanged},
+		},
+		{
+			name:     "observed files and a changed argument",
+			facts:    planFacts{exists: true, priorInputs: prior, inputs: buildInputs{"args": "2", contextFilesInput: "B", baseImageInput + "b:1": "d1"}},
+			decision: planDecision{true, reasonInputsChanged},
+			observed: map[string]string{contextFilesInput: "context files src/a.go", baseImageInput + "b:1": "base image b:1 moved"},
+			want:     "inputs changed: args, context files src/a.go; base image b:1 moved",
+		},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := explainPlan(tree, c.facts, c.decision, c.observed); got != c.want {
+				t.Errorf("explainPlan = %q, want %q", got, c.want)
+			}
+		})
+	}
+}
+
+// The summaries of three trees of 20,000 files stay within 32 KiB of
+// private state.
+func TestSummariesStayWithinTheirBound(t *testing.T) {
+	listings := map[string]buildcontext.Listing{}
+	for _, name := range []string{contextFilesInput, buildContextsInput, depsInput} {
+		var l buildcontext.Listing
+		for i := range 20000 {
+			l = append(l, buildcontext.Listed{Path: fmt.Sprintf("src/d%03d/%s_%05d.go", i/20, name, i), Sum: uint64(i) * 0x9e3779b97f4a7c15})
+		}
+		listings[name] = buildcontext.Merge(l)
+	}
+	private := &fakePrivate{}
+	if diags := recordSummaries(context.Background(), private, listings); diags.HasError() {
+		t.Fatal(diags)
+	}
+	if size := len(private.data[privateSummariesKey]); size > 32<<10 || size == 0 {
+		t.Errorf("summaries take %d bytes of private state, want at most 32 KiB", size)
+	}
+}
+
+// fakePrivate is private state in memory.
+type fakePrivate struct{ data map[string][]byte }
+
+func (p *fakePrivate) SetKey(_ context.Context, key string, value []byte) diag.Diagnostics {
+	if p.data == nil {
+		p.data = map[string][]byte{}
+	}
+	p.data[key] = value
+	return nil
 }

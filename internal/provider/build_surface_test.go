@@ -210,8 +210,9 @@ resource "imagebuild_docker_image" "test" {
 			},
 			{
 				// A file of the named context rebuilds.
-				PreConfig: func() { writeFile(t, filepath.Join(assets, "asset.txt"), "changed\n") },
-				Config:    config,
+				PreConfig:        func() { writeFile(t, filepath.Join(assets, "asset.txt"), "changed\n") },
+				Config:           config,
+				ConfigPlanChecks: expectBuildReason(testImage, "inputs changed: build_contexts assets:asset.txt"),
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr(testImage, "status.completed.reason", "inputs changed: build_contexts"),
 					checkRun(testImage, "changed", "cat", "/assets/asset.txt"),
