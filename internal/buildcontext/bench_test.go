@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,4 +154,31 @@ func syntheticCache() *hashCache {
 		}
 	}
 	return c
+}
+
+// BenchmarkWarmDigestIgnore is the warm digest (a no-change plan) of the
+// large tree with a realistic .dockerignore (issue 26): one file in ten
+// is a .log that "**/*.log" leaves out, "d19/" is left out but for
+// "d19/s00/", which "!d19/s00/" re-includes.
+func BenchmarkWarmDigestIgnore(b *testing.B) {
+	dir := b.TempDir()
+	writeTree(b, dir, largeBenchTree)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, "7.bin") {
+			err = os.Rename(p, strings.TrimSuffix(p, ".bin")+".log")
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, IgnoreFile), []byte("**/*.log\nd19/\n!d19/s00/\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(racyMargin + 100*time.Millisecond)
+	warm := Digester{CacheDir: b.TempDir()}
+	if _, err := warm.Digest(context.Background(), dir); err != nil {
+		b.Fatal(err)
+	}
+	benchDigests(b, 0, func(int) Digester { return warm }, dir)
 }
