@@ -124,7 +124,7 @@ func (b *bench) hashSentFiles() (time.Duration, error) {
 		}
 		took := time.Since(started)
 		fmt.Printf("  %-17s %d/%-5d  %-34s %8.3f s\n", scenarioPlanColdIgnore, run, b.cfg.runs,
-			fmt.Sprintf("sha256 of %s sent, %d cores", sizeText(bytes), runtime.GOMAXPROCS(0)), took.Seconds())
+			fmt.Sprintf("sha256 of %.0f MiB sent, %d cores", float64(bytes)/(1<<20), runtime.GOMAXPROCS(0)), took.Seconds())
 		if run > 0 {
 			times = append(times, took)
 		}
