@@ -177,6 +177,11 @@ func BenchmarkDigestIgnore(b *testing.B) {
 		b.Fatal(err)
 	}
 	time.Sleep(racyMargin + 100*time.Millisecond)
+	benchColdAndWarm(b, dir)
+}
+
+// benchColdAndWarm digests dir with an empty cache and with a warm one.
+func benchColdAndWarm(b *testing.B, dir string) {
 	b.Run("cache=cold", func(b *testing.B) {
 		cacheRoot := b.TempDir()
 		benchDigests(b, 0, func(i int) Digester {
@@ -190,4 +195,15 @@ func BenchmarkDigestIgnore(b *testing.B) {
 		}
 		benchDigests(b, 0, func(int) Digester { return warm }, dir)
 	})
+}
+
+// BenchmarkDigestDir digests the tree at $IMAGEBUILD_BENCH_DIR (e.g. a
+// context that `make bench` generated) cold and warm, as BenchmarkDigestIgnore
+// does; skipped when it is not set.
+func BenchmarkDigestDir(b *testing.B) {
+	dir := os.Getenv("IMAGEBUILD_BENCH_DIR")
+	if dir == "" {
+		b.Skip("IMAGEBUILD_BENCH_DIR is not set")
+	}
+	benchColdAndWarm(b, dir)
 }
