@@ -97,19 +97,7 @@ func BenchmarkDigest(b *testing.B) {
 			b.Run("cache=none", func(b *testing.B) {
 				benchDigests(b, size, func(int) Digester { return Digester{} }, dir)
 			})
-			b.Run("cache=cold", func(b *testing.B) {
-				cacheRoot := b.TempDir()
-				benchDigests(b, size, func(i int) Digester {
-					return Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
-				}, dir)
-			})
-			b.Run("cache=warm", func(b *testing.B) {
-				warm := Digester{CacheDir: b.TempDir()}
-				if _, err := warm.Digest(context.Background(), dir); err != nil {
-					b.Fatal(err)
-				}
-				benchDigests(b, size, func(int) Digester { return warm }, dir)
-			})
+			benchColdAndWarm(b, size, dir)
 		})
 	}
 }
@@ -177,14 +165,15 @@ func BenchmarkDigestIgnore(b *testing.B) {
 		b.Fatal(err)
 	}
 	time.Sleep(racyMargin + 100*time.Millisecond)
-	benchColdAndWarm(b, dir)
+	benchColdAndWarm(b, 0, dir)
 }
 
-// benchColdAndWarm digests dir with an empty cache and with a warm one.
-func benchColdAndWarm(b *testing.B, dir string) {
+// benchColdAndWarm digests dir, whose files hold size bytes (0: not
+// reported), with an empty cache and with a warm one.
+func benchColdAndWarm(b *testing.B, size int64, dir string) {
 	b.Run("cache=cold", func(b *testing.B) {
 		cacheRoot := b.TempDir()
-		benchDigests(b, 0, func(i int) Digester {
+		benchDigests(b, size, func(i int) Digester {
 			return Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
 		}, dir)
 	})
@@ -193,7 +182,7 @@ func benchColdAndWarm(b *testing.B, dir string) {
 		if _, err := warm.Digest(context.Background(), dir); err != nil {
 			b.Fatal(err)
 		}
-		benchDigests(b, 0, func(int) Digester { return warm }, dir)
+		benchDigests(b, size, func(int) Digester { return warm }, dir)
 	})
 }
 
@@ -205,5 +194,5 @@ func BenchmarkDigestDir(b *testing.B) {
 	if dir == "" {
 		b.Skip("IMAGEBUILD_BENCH_DIR is not set")
 	}
-	benchColdAndWarm(b, dir)
+	benchColdAndWarm(b, 0, dir)
 }

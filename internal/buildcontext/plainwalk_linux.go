@@ -147,17 +147,14 @@ func (r plainWalk) plainDir(ctx context.Context, dirfd int, dir *entry, name str
 	switch {
 	case errors.Is(err, unix.ENOENT):
 		return nil
-	case err != nil && dir.excludedDir && errors.Is(err, fs.ErrPermission):
-		// fsutil walks on past an excluded directory it may not read.
-		return nil
 	case err != nil:
-		return &fs.PathError{Op: "open", Path: filepath.Join(r.root, rel), Err: err}
+		return unreadableDir(dir, &fs.PathError{Op: "open", Path: filepath.Join(r.root, rel), Err: err})
 	}
 	f := os.NewFile(uintptr(fd), filepath.Join(r.root, rel))
 	defer f.Close()
 	names, err := f.Readdirnames(-1)
 	if err != nil {
-		return err
+		return unreadableDir(dir, err)
 	}
 	slices.Sort(names)
 	for _, child := range names {
@@ -172,6 +169,16 @@ func (r plainWalk) plainDir(ctx context.Context, dirfd int, dir *entry, name str
 		}
 	}
 	return nil
+}
+
+// unreadableDir is the error of a directory that cannot be listed: none
+// for one the ignore rules exclude and that may not be read, which fsutil
+// walks on past.
+func unreadableDir(dir *entry, err error) error {
+	if dir.excludedDir && errors.Is(err, fs.ErrPermission) {
+		return nil
+	}
+	return err
 }
 
 func readlinkat(dirfd int, name string) (string, error) {
