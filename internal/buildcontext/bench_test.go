@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -95,19 +97,7 @@ func BenchmarkDigest(b *testing.B) {
 			b.Run("cache=none", func(b *testing.B) {
 				benchDigests(b, size, func(int) Digester { return Digester{} }, dir)
 			})
-			b.Run("cache=cold", func(b *testing.B) {
-				cacheRoot := b.TempDir()
-				benchDigests(b, size, func(i int) Digester {
-					return Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
-				}, dir)
-			})
-			b.Run("cache=warm", func(b *testing.B) {
-				warm := Digester{CacheDir: b.TempDir()}
-				if _, err := warm.Digest(context.Background(), dir); err != nil {
-					b.Fatal(err)
-				}
-				benchDigests(b, size, func(int) Digester { return warm }, dir)
-			})
+			benchColdAndWarm(b, size, dir)
 		})
 	}
 }
@@ -152,4 +142,57 @@ func syntheticCache() *hashCache {
 		}
 	}
 	return c
+}
+
+// BenchmarkDigestIgnore digests the large tree with a realistic
+// .dockerignore (issue 26) with an empty cache (a plan on a fresh CI runner)
+// and a warm one (a no-change plan): one file in ten is a .log that
+// "**/*.log" leaves out, "d19/" is left out but for "d19/s00/", which
+// "!d19/s00/" re-includes.
+func BenchmarkDigestIgnore(b *testing.B) {
+	dir := b.TempDir()
+	writeTree(b, dir, largeBenchTree)
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, "7.bin") {
+			err = os.Rename(p, strings.TrimSuffix(p, ".bin")+".log")
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, IgnoreFile), []byte("**/*.log\nd19/\n!d19/s00/\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(racyMargin + 100*time.Millisecond)
+	benchColdAndWarm(b, 0, dir)
+}
+
+// benchColdAndWarm digests dir, whose files hold size bytes (0: not
+// reported), with an empty cache and with a warm one.
+func benchColdAndWarm(b *testing.B, size int64, dir string) {
+	b.Run("cache=cold", func(b *testing.B) {
+		cacheRoot := b.TempDir()
+		benchDigests(b, size, func(i int) Digester {
+			return Digester{CacheDir: filepath.Join(cacheRoot, strconv.Itoa(i))}
+		}, dir)
+	})
+	b.Run("cache=warm", func(b *testing.B) {
+		warm := Digester{CacheDir: b.TempDir()}
+		if _, err := warm.Digest(context.Background(), dir); err != nil {
+			b.Fatal(err)
+		}
+		benchDigests(b, size, func(int) Digester { return warm }, dir)
+	})
+}
+
+// BenchmarkDigestDir digests the tree at $IMAGEBUILD_BENCH_DIR (e.g. a
+// context that `make bench` generated) cold and warm, as BenchmarkDigestIgnore
+// does; skipped when it is not set.
+func BenchmarkDigestDir(b *testing.B) {
+	dir := os.Getenv("IMAGEBUILD_BENCH_DIR")
+	if dir == "" {
+		b.Skip("IMAGEBUILD_BENCH_DIR is not set")
+	}
+	benchColdAndWarm(b, 0, dir)
 }

@@ -251,13 +251,13 @@ func (d Digester) ContextTree(ctx context.Context, dir, ignoreFile string) (Tree
 	})
 }
 
-// treeSource walks the tree at dir as filteredFS keeps it. The names of
-// skip are fixed, so a tree without other patterns is still walked plain
-// and split: both walks leave those names out wherever they are.
+// treeSource walks the tree at dir as filteredFS keeps it: with the walk of
+// our own where the system has it, which applies the patterns and leaves
+// out the names of skip as filteredFS does.
 func treeSource(dir string, patterns []string, skip skipSet) walkSource {
 	open := func() (fsutil.FS, error) { return filteredFS(dir, patterns, skip) }
-	filtered := len(patterns) > 0
-	return walkSource{open: open, splitDepth: splitDepthOf(filtered), plain: !filtered, skip: skip}
+	return walkSource{open: open, patterns: patterns, splitDepth: splitDepthOf(len(patterns) > 0, canWalkPlain),
+		plain: true, skip: skip}
 }
 
 // DigestPaths digests files and directories, e.g. the deps of a build
@@ -405,6 +405,10 @@ type entry struct {
 	stat   fileStat
 	statOK bool
 	reused bool
+	// excludedDir: a directory that the ignore rules exclude but that the
+	// walk went into, as a "!" pattern may re-include something below it;
+	// it is sent only if something below it is (keepSentDirs).
+	excludedDir bool
 }
 
 func (e *entry) value() string {
@@ -421,27 +425,31 @@ const copyBufferSize = 256 << 10
 // compile on first use. splitDepth is how many levels below the top the walk
 // may be divided among walkers (see splitWalk).
 type walkSource struct {
-	open       func() (fsutil.FS, error)
+	open func() (fsutil.FS, error)
+	// patterns are the ignore patterns of open's FS, which the plain walk
+	// applies itself.
+	patterns   []string
 	splitDepth int
-	// plain: no ignore rule applies, so where the system allows it the walk
-	// is walkPlainUnit's rather than fsutil's.
+	// plain: where the system allows it the walk is plainUnitWalker's rather
+	// than fsutil's.
 	plain bool
 	// skip: names that open's FS leaves out at any depth, which the plain
 	// walk and splitWalk leave out by name.
 	skip skipSet
 }
 
-// unfilteredSplitDepth divides a tree without ignore rules into the
-// subtrees two levels down, so that both cores walk a context whose files
-// sit under one top-level directory (src/...): the walk is most of a
-// digest whose hashes come from the cache.
+// unfilteredSplitDepth divides a tree into the subtrees two levels down, so
+// that both cores walk a context whose files sit under one top-level
+// directory (src/...): the walk is most of a digest whose hashes come from
+// the cache.
 const unfilteredSplitDepth = 2
 
 // splitDepthOf: ignore rules are judged with the results for the parent
-// directories, which a walk starting below the top level does not have, so
-// a filtered tree is divided at the top level only.
-func splitDepthOf(filtered bool) int {
-	if filtered {
+// directories, which fsutil's walk starting below the top level does not
+// have, so it divides a filtered tree at the top level only; the plain walk
+// computes them (ignoreRules.parentResults) and divides any tree.
+func splitDepthOf(filtered, plain bool) int {
+	if filtered && !plain {
 		return 0
 	}
 	return unfilteredSplitDepth
@@ -533,7 +541,11 @@ func (r *digestRun) walk(ctx context.Context, t walkSource) ([]*entry, error) {
 	if err := group.Wait(); err != nil {
 		return nil, err
 	}
-	return slices.Concat(parts...), nil
+	entries := slices.Concat(parts...)
+	if len(t.patterns) > 0 {
+		entries = keepSentDirs(entries)
+	}
+	return entries, nil
 }
 
 // walkUnit is one part of a walk: the tree at path, or with dirOnly the
@@ -548,8 +560,8 @@ type walkUnit struct {
 // walk in its order: the top-level names, and the directories among them
 // divided again, depth levels down. A walk that starts at a path visits
 // there what the walk of the whole tree visits, in the same order (both
-// list a directory sorted by name), as long as no ignore rule applies below
-// the top level (splitDepthOf).
+// list a directory sorted by name), as long as the walk that starts there
+// judges ignore rules with the parents' results (splitDepthOf).
 // The names of skip are no unit, nor divided.
 func splitWalk(root string, depth int, skip skipSet) ([]walkUnit, error) {
 	top, err := os.ReadDir(root)
@@ -592,10 +604,11 @@ func (r *digestRun) walkUnits(ctx context.Context, t walkSource, units []walkUni
 	walkers, ctx := errgroup.WithContext(ctx)
 	for range min(runtime.GOMAXPROCS(0), len(units)) {
 		walkers.Go(func() error {
-			walkUnit, err := r.unitWalker(ctx, t, files)
+			walkUnit, done, err := r.unitWalker(ctx, t, files)
 			if err != nil {
 				return err
 			}
+			defer done()
 			for i := next.Add(1) - 1; i < int64(len(units)); i = next.Add(1) - 1 {
 				if err := walkUnit(units[i], &parts[i]); err != nil {
 					return err
@@ -607,20 +620,25 @@ func (r *digestRun) walkUnits(ctx context.Context, t walkSource, units []walkUni
 	return walkers.Wait()
 }
 
-// unitWalker walks one unit into its entries: walkPlainUnit for a plain
-// tree where the system has it, else fsutil's walk, on an FS of the
-// walker's own.
-func (r *digestRun) unitWalker(ctx context.Context, t walkSource, files chan<- *entry) (func(walkUnit, *[]*entry) error, error) {
+// unitWalker walks one unit into its entries: plainUnitWalker's walk where
+// the system has it, with ignore rules of the walker's own, else fsutil's
+// walk, on an FS of the walker's own. done releases what it keeps.
+func (r *digestRun) unitWalker(ctx context.Context, t walkSource, files chan<- *entry) (walk func(walkUnit, *[]*entry) error, done func(), err error) {
 	if t.plain && canWalkPlain {
-		return func(u walkUnit, entries *[]*entry) error { return r.walkPlainUnit(ctx, u, t.skip, entries, files) }, nil
+		rules, err := newIgnoreRules(t.patterns)
+		if err != nil {
+			return nil, nil, err
+		}
+		walk, done := r.plainUnitWalker(ctx, t.skip, rules, files)
+		return walk, done, nil
 	}
 	fsys, err := t.open()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return func(u walkUnit, entries *[]*entry) error {
 		return fsys.Walk(ctx, u.path, r.collect(ctx, u.dirOnly, entries, files))
-	}, nil
+	}, func() {}, nil
 }
 
 // collect appends each walked path to entries, takes a regular file's hash

@@ -2,7 +2,9 @@ package buildcontext
 
 import (
 	"context"
+	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -283,7 +285,7 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 	} {
 		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
 		want := walkFS(t, dir)
-		entries, err := Digester{}.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: splitDepthOf(ignore != ""), skip: contextSkip})
+		entries, err := Digester{}.entries(context.Background(), dir, walkSource{open: func() (fsutil.FS, error) { return FS(dir) }, splitDepth: splitDepthOf(ignore != "", false), skip: contextSkip})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -297,21 +299,55 @@ func TestSplitWalkVisitsWhatOneWalkVisits(t *testing.T) {
 	}
 }
 
-// TestSplitWalkIsTheWholeWalk: a tree without ignore rules is walked in
-// parts two levels down (splitWalk), by the walk of our own on Linux
-// (walkPlainUnit); concatenated, the parts must be the single walk fsutil
-// makes for BuildKit, entry for entry, at any depth and with either walk.
+// TestSplitWalkIsTheWholeWalk: a tree is walked in parts two levels down
+// (splitWalk), by the walk of our own on Linux (plainUnitWalker), which
+// applies the ignore rules itself; concatenated, the parts must be the
+// single walk fsutil makes for BuildKit, entry for entry, at any depth and,
+// without ignore rules, with either walk. The ignore files hold rules of
+// each kind: at any depth, of a directory, "!" re-includes below an
+// excluded directory (also where the split divides the tree) and with
+// wildcards, rules on the ignore file and on Terraform's names.
 func TestSplitWalkIsTheWholeWalk(t *testing.T) {
+	dir := splitWalkTree(t)
+	for _, ignore := range []string{
+		"",
+		"**/*.log\nbuild/\n!build/keep/\n",
+		"src\n!src/d1/s1\n",
+		"src/d1\n!src/d1/s1/f2\n*.txt\n!a.txt\n",
+		"*\n!src/d2\n",
+		"**/s1\n!**/s1/f1\n",
+		"/src/d1/s*\nsrc/d1[0-9]\n",
+		"src/**\n!src/d1/**/f3\n",
+		"Dockerfile\n.dockerignore\n",
+		"src/d1/s1\n!src/d1/s1\n",
+		"[s]rc/d?\n!src/d1\n",
+		"!.terraform\n!**/crash.log\n",
+		"src/tolink\ndangling\nsrc/d2/file-link\n",
+		"build\n!build/keep/*.log\n",
+		"a\n!a/x/y\n",
+		// Only the parents' results exclude a/x/y: matched against its
+		// parents' paths instead, "!a" would re-include it.
+		"a/x\n!a\n",
+	} {
+		tree(t, dir, map[string]string{IgnoreFile: ignore}, 0o644)
+		checkWalksAgree(t, dir, "", fmt.Sprintf(".dockerignore %q", ignore))
+	}
+}
+
+// splitWalkTree writes a tree with entries of each kind at several depths.
+func splitWalkTree(t *testing.T) string {
+	t.Helper()
 	dir := t.TempDir()
 	tree(t, dir, map[string]string{
 		"Dockerfile": "FROM scratch\n", "a.txt": "a", "a/b": "b", "a-b/c": "c", "a/x/y/z/deep.txt": "deep",
 		"src/d1/s1/f1": "1", "src/d1/s1/f2*": "2", "src/d1/s2/f3": "3", "src/d2/f4": "4", "src/d10/f5": "5",
-		"src/z.go": "z",
+		"src/z.go": "z", "src/d1/s1/x.log": "log", "app.log": "log",
+		"build/out.bin": "o", "build/x.log": "l", "build/keep/k.txt": "k", "build/keep/k.log": "kl", "build/other/o/o.txt": "o",
 		// Terraform's, left out at every depth by either walk.
 		"terraform.tfstate": "{}", ".terraform/providers/p": "p", "src/d1/.terraform/m": "m", "src/d1/s1/crash.log": "c",
 		"src/terraform.tfstate.d/dev/terraform.tfstate": "{}",
 	}, 0o644)
-	for _, d := range []string{"empty", "src/d1/empty", "src/d3/s1"} {
+	for _, d := range []string{"empty", "src/d1/empty", "src/d3/s1", "build/keep/empty"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -324,25 +360,124 @@ func TestSplitWalkIsTheWholeWalk(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "src/d1/fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	open := func() (fsutil.FS, error) { return FS(dir) }
+	return dir
+}
+
+// checkWalksAgree compares the walks of the context in dir with ignoreFile
+// (see FSWithIgnoreFile) with fsutil's single walk, which must send what
+// the FS sends; it returns the number of entries.
+func checkWalksAgree(t *testing.T, dir, ignoreFile, what string) int {
+	t.Helper()
+	patterns, err := contextPatterns(dir, ignoreFile)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
 	want, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, skip: contextSkip})
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	fsys, err := open()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if paths := walkFS(t, dir); len(paths) != len(want) {
-		t.Fatalf("the unsplit walk has %d entries, fsutil's %d", len(want), len(paths))
+	if paths, err := walkPaths(fsys); err != nil || len(paths) != len(want) {
+		t.Fatalf("%s: the unsplit walk has %d entries, fsutil's %d (%v)", what, len(want), len(paths), err)
 	}
 	for _, plain := range []bool{false, true} {
 		for _, depth := range []int{0, 1, unfilteredSplitDepth, 3, 10} {
-			got, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, splitDepth: depth, plain: plain, skip: contextSkip})
+			if !plain && len(patterns) > 0 && depth > splitDepthOf(true, false) {
+				continue // fsutil's walk does not divide a filtered tree
+			}
+			got, err := Digester{}.entries(context.Background(), dir, walkSource{open: open, patterns: patterns, splitDepth: depth, plain: plain, skip: contextSkip})
 			if err != nil {
-				t.Fatal(err)
+				t.Fatalf("%s: %v", what, err)
 			}
-			if !slices.EqualFunc(got, want, func(a, b *entry) bool {
-				return a.path == b.path && a.kind == b.kind && a.link == b.link && a.value() == b.value()
-			}) {
-				t.Errorf("plain %v, depth %d:\n got %v\nwant %v", plain, depth, describe(got), describe(want))
+			if !slices.EqualFunc(got, want, sameEntry) {
+				t.Errorf("%s, plain %v, depth %d:\n got %v\nwant %v", what, plain, depth, describe(got), describe(want))
 			}
+		}
+	}
+	return len(want)
+}
+
+func sameEntry(a, b *entry) bool {
+	return a.path == b.path && a.kind == b.kind && a.link == b.link && a.value() == b.value()
+}
+
+// The ignore file beside a Dockerfile replaces the context's .dockerignore
+// in the walk of our own as in fsutil's, and the digests agree.
+func TestDockerfileIgnoreFileInBothWalks(t *testing.T) {
+	dir := splitWalkTree(t)
+	tree(t, dir, map[string]string{IgnoreFile: "src\n", "docker/app.Dockerfile": "FROM scratch\n",
+		"docker/app.Dockerfile.dockerignore": "build/\n!build/keep\n**/*.log\n"}, 0o644)
+	ignoreFile := DockerfileIgnoreFile(filepath.Join(dir, "docker/app.Dockerfile"))
+	if ignoreFile == "" {
+		t.Fatal("DockerfileIgnoreFile found no ignore file")
+	}
+	checkWalksAgree(t, dir, ignoreFile, ignoreFile)
+	ours, err := Digester{}.DigestWithIgnoreFile(context.Background(), dir, ignoreFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() (fsutil.FS, error) { return FSWithIgnoreFile(dir, ignoreFile) }
+	fsutils, err := Digester{}.digestFS(context.Background(), dir, walkSource{open: open, skip: contextSkip})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours != fsutils {
+		t.Errorf("digest %s, with fsutil's walk %s", ours, fsutils)
+	}
+}
+
+// FuzzFilteredWalkIsFsutils: on a tree that the seed generates, with the
+// fuzzed .dockerignore, the walk of our own, whole or split at any depth,
+// sends what fsutil's walk sends for BuildKit, in its order.
+func FuzzFilteredWalkIsFsutils(f *testing.F) {
+	for i, seed := range []string{
+		"**/*.log\nbuild/\n!build/keep/\n", "a\n!a/b\n", "*\n!keep\n", "**/b\n!**/b/x.log", "build/**\n!build/*/keep",
+		"a/*/c\n!a/b\n", "/a/b\n!a/b/*.log", "[ab]/keep\n!a/keep/b", "**\n!a", "keep\n!keep/keep\nkeep/keep/x.log",
+		"a/b/**/x.log\n!a/b/build", "!a\na", "b/\n!b/a/\nb/a/keep/\n!b/a/keep/x.log", "a/b\n!a\n",
+	} {
+		f.Add(uint64(i), []byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, treeSeed uint64, ignore []byte) {
+		dir := t.TempDir()
+		fuzzTree(t, dir, treeSeed)
+		if err := os.WriteFile(filepath.Join(dir, IgnoreFile), ignore, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := contextPatterns(dir, ""); err != nil {
+			return // refused before any walk: FuzzIgnorePatterns
+		}
+		checkWalksAgree(t, dir, "", fmt.Sprintf("tree %d, .dockerignore %q", treeSeed, ignore))
+	})
+}
+
+// fuzzTree writes a tree that seed determines: up to 16 entries, files,
+// executables, directories and symlinks, up to four levels down, named from
+// a few names that ignore rules of the seeds name.
+func fuzzTree(t *testing.T, dir string, seed uint64) {
+	t.Helper()
+	rng := rand.New(rand.NewPCG(seed, seed>>32))
+	names := []string{"a", "b", "build", "keep", "x.log", "c.txt"}
+	for range 1 + rng.IntN(16) {
+		parts := make([]string, 1+rng.IntN(4))
+		for i := range parts {
+			parts[i] = names[rng.IntN(len(names))]
+		}
+		p := filepath.Join(dir, filepath.Join(parts...))
+		// An entry whose parent is no directory is not made.
+		if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
+			continue
+		}
+		switch kind := rng.IntN(10); {
+		case kind < 6:
+			os.WriteFile(p, []byte(p), os.FileMode(0o644|0o111*(kind%2)))
+		case kind < 8:
+			os.Mkdir(p, 0o755)
+		default:
+			os.Symlink(names[rng.IntN(len(names))], p)
 		}
 	}
 }

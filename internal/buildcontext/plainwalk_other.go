@@ -7,6 +7,6 @@ import "context"
 // canWalkPlain: elsewhere every tree is walked with fsutil.
 const canWalkPlain = false
 
-func (r *digestRun) walkPlainUnit(context.Context, walkUnit, skipSet, *[]*entry, chan<- *entry) error {
-	panic("walkPlainUnit without canWalkPlain")
+func (r *digestRun) plainUnitWalker(context.Context, skipSet, *ignoreRules, chan<- *entry) (func(walkUnit, *[]*entry) error, func()) {
+	panic("plainUnitWalker without canWalkPlain")
 }

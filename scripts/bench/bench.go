@@ -23,6 +23,10 @@ type bench struct {
 	// provider's peak RSS during that apply.
 	many             *terraformSide
 	manyApplyPeakKiB int64
+	// ignore is the set-up of the issue 26 scenarios, nil when none runs;
+	// sentHash the median time of SHA-256 of the bytes its context sends.
+	ignore   *ignoreBench
+	sentHash time.Duration
 	// seenImages are the IDs of the images each side had before and after
 	// its builds: a build that gives one of them was cached, and all are
 	// removed at the end (a moved tag leaves the old image dangling).
@@ -91,6 +95,9 @@ func (b *bench) runScenarios() (report, error) {
 		scenarioPlanManyOneFile:    b.planManyOneFile,
 		scenarioPlanFloorFramework: b.planFloorFramework,
 		scenarioPlanManyFramework:  b.planManyFramework,
+		scenarioPlanNoChangeIgnore: b.planNoChangeIgnore,
+		scenarioPlanColdIgnore:     b.planColdIgnore,
+		scenarioPlanManyIgnore:     b.planManyIgnore,
 		scenarioApplyOneFile:       b.applyOneFile,
 		scenarioApplyCold:          b.applyCold,
 		scenarioBuilderOneFile:     b.builderOneFile,
@@ -118,6 +125,10 @@ func (b *bench) runScenarios() (report, error) {
 		rep.pairs[name] = result
 	}
 	rep.manyApplyPeakKiB = b.manyApplyPeakKiB
+	rep.sentHash = b.sentHash
+	if b.ignore != nil {
+		rep.manyIgnoreApplyPeakKiB = b.ignore.manyApplyKiB
+	}
 	return rep, nil
 }
 
@@ -134,9 +145,12 @@ func (b *bench) setUpBuilds() error {
 			return err
 		}
 	}
-	tf, err := newTerraformSide(b.r, filepath.Join(b.cfg.workdir, "tf"), b.tfContext, b.cfg.network, rssLog)
+	tf, err := newTerraformSide(b.r, filepath.Join(b.cfg.workdir, "tf"), terraformRepo, b.tfContext, b.cfg.network, rssLog)
 	b.tf = tf
-	return err
+	if err != nil {
+		return err
+	}
+	return b.setUpIgnore(rssLog)
 }
 
 func (b *bench) ensureTree(dir string, spec treeSpec) error {
@@ -161,7 +175,7 @@ func (b *bench) cleanUp() error {
 		return nil
 	}
 	fmt.Println("\ncleaning up built images (-keep keeps them)")
-	err := b.tf.destroy()
+	err := errors.Join(b.tf.destroy(), b.cleanUpIgnore())
 	if b.many != nil {
 		err = errors.Join(err, b.many.destroy())
 	}

@@ -21,6 +21,7 @@ const (
 func scenarioNames() []string {
 	return []string{scenarioPlanNoChange, scenarioPlanFloor, scenarioPlanMany, scenarioPlanManyOneFile,
 		scenarioPlanFloorFramework, scenarioPlanManyFramework,
+		scenarioPlanNoChangeIgnore, scenarioPlanColdIgnore, scenarioPlanManyIgnore,
 		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
 }
 

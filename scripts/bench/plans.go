@@ -18,9 +18,9 @@ const (
 	manyRepo                   = "imagebuild-bench/many"
 )
 
-// newManySide writes a configuration with n images built from contextDir,
-// one build arg apart, and an empty one with only the provider configured.
-func newManySide(r *runner, dir, contextDir, network, rssLog string, n int) (*terraformSide, error) {
+// newManySide writes a configuration with n images of repo built from
+// contextDir, one build arg apart.
+func newManySide(r *runner, dir, repo, contextDir, network, rssLog string, n int) (*terraformSide, error) {
 	return writeSide(r, dir, rssLog, fmt.Sprintf(`terraform {
   required_providers {
     imagebuild = { source = %q }
@@ -33,7 +33,7 @@ resource "imagebuild_docker_image" "many" {
   context = %q
   args    = ["N=${count.index}"]%s
 }
-`, providerSource, n, manyRepo, contextDir, networkArgument(network)))
+`, providerSource, n, repo, contextDir, networkArgument(network)))
 }
 
 // newEmptySide is the floor of any plan here: Terraform and the provider
@@ -93,28 +93,40 @@ func (b *bench) ensureMany() (*terraformSide, error) {
 	if b.many != nil {
 		return b.many, nil
 	}
-	many, err := newManySide(b.r, filepath.Join(b.cfg.workdir, "tf-many"), b.tfContext, b.cfg.network,
-		b.tf.rssLog, manyImages)
-	if err != nil {
-		return nil, err
-	}
 	if err := restoreChangedFiles(b.tfContext, b.contextSpec); err != nil {
 		return nil, err
 	}
-	if err := many.resetPeakRSS(); err != nil {
+	many, peak, err := b.applyMany("tf-many", manyRepo, b.tfContext)
+	if err != nil {
 		return nil, err
+	}
+	b.many, b.manyApplyPeakKiB = many, peak
+	return many, nil
+}
+
+// applyMany writes and applies the configuration of manyImages images of
+// repo on contextDir in <workdir>/<name>, and returns the provider's peak
+// RSS during the apply.
+func (b *bench) applyMany(name, repo, contextDir string) (*terraformSide, int64, error) {
+	many, err := newManySide(b.r, filepath.Join(b.cfg.workdir, name), repo, contextDir, b.cfg.network,
+		b.tf.rssLog, manyImages)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := many.resetPeakRSS(); err != nil {
+		return nil, 0, err
 	}
 	m, err := many.apply()
 	if err != nil {
-		return nil, fmt.Errorf("applying %d images: %w", manyImages, err)
+		return nil, 0, fmt.Errorf("applying %d images: %w", manyImages, err)
 	}
-	if b.manyApplyPeakKiB, err = many.peakRSS(); err != nil {
-		return nil, err
+	peak, err := many.peakRSS()
+	if err != nil {
+		return nil, 0, err
 	}
-	fmt.Printf("  setup: applied %d images on one context in %.1f s, provider peak RSS %.1f MiB\n",
-		manyImages, m.wall.Seconds(), mib(b.manyApplyPeakKiB))
-	b.many = many
-	return many, nil
+	fmt.Printf("  setup: applied %d images on %s in %.1f s, provider peak RSS %.1f MiB\n",
+		manyImages, contextDir, m.wall.Seconds(), mib(peak))
+	return many, peak, nil
 }
 
 // planMany: the no-change plan of 30 images on one context against that of

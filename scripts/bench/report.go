@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // report is what the scenarios measured; a scenario not run is absent.
@@ -11,6 +12,9 @@ type report struct {
 	digest *digestResult
 	// manyApplyPeakKiB is the provider's peak RSS applying the many images.
 	manyApplyPeakKiB int64
+	// sentHash and manyIgnoreApplyPeakKiB: see ignoreRows.
+	sentHash               time.Duration
+	manyIgnoreApplyPeakKiB int64
 }
 
 // Issue 8's targets, with issue 18's tighter plan ratio.
@@ -51,6 +55,7 @@ func printReport(rep report) {
 		rows = append(rows, row)
 	}
 	rows = append(rows, manyRows(rep)...)
+	rows = append(rows, ignoreRows(rep)...)
 	if d := rep.digest; d != nil {
 		rows = append(rows, []string{"5", fmt.Sprintf("plan digest throughput, %s in %d files", sizeText(d.bytes), d.files),
 			fmt.Sprintf("1 core: %s; 2 cores: %s; %.2fx faster on 2 cores (CPU cost: %s)",
@@ -131,4 +136,53 @@ func verdict(met bool) string {
 		return "met"
 	}
 	return "not met"
+}
+
+// Issue 26's targets.
+const (
+	coldOverHashMaxRatio     = 1.2
+	manyIgnoreOverFloorRatio = 1.3
+)
+
+// ignoreRows are issue 26's targets over whichever of its scenarios ran.
+func ignoreRows(rep report) [][]string {
+	var rows [][]string
+	if p, ok := rep.pairs[scenarioPlanNoChangeIgnore]; ok {
+		over := p.a.median().Seconds() - p.b.median().Seconds()
+		rows = append(rows, []string{"26.1", "warm no-change plan, .dockerignore, within 0.1 s of the floor provider's one-resource plan",
+			fmt.Sprintf("%.3f s vs %.3f s: +%.3f s%s", p.a.median().Seconds(), p.b.median().Seconds(), over, plainOverFloor(rep)),
+			verdict(over <= planOverFloorMaxSeconds)})
+	}
+	if p, ok := rep.pairs[scenarioPlanColdIgnore]; ok && rep.sentHash > 0 {
+		extra := p.a.median().Seconds() - p.b.median().Seconds()
+		ratio := extra / rep.sentHash.Seconds()
+		rows = append(rows, []string{"26.2", "cold minus warm no-change plan ≤ 1.2x SHA-256 of the sent bytes on all cores",
+			fmt.Sprintf("%.3f s - %.3f s = %.3f s vs %.3f s: %.2fx", p.a.median().Seconds(), p.b.median().Seconds(), extra,
+				rep.sentHash.Seconds(), ratio), verdict(ratio <= coldOverHashMaxRatio)})
+	}
+	p, ok := rep.pairs[scenarioPlanManyIgnore]
+	if !ok {
+		return rows
+	}
+	if floor, ok := rep.pairs[scenarioPlanManyFramework]; ok {
+		ratio := p.ratio() / floor.ratio()
+		rows = append(rows, []string{"26.3", fmt.Sprintf("%d-vs-1 plan ratio, .dockerignore, ≤ 1.3x the floor provider's", manyImages),
+			fmt.Sprintf("%.3f s vs %.3f s: %.2fx; floor %.2fx; %.2fx the floor's", p.a.median().Seconds(), p.b.median().Seconds(),
+				p.ratio(), floor.ratio(), ratio), verdict(ratio <= manyIgnoreOverFloorRatio)})
+	}
+	peak := max(p.a.maxPeakKiB(), rep.manyIgnoreApplyPeakKiB)
+	rows = append(rows, []string{"26.4", fmt.Sprintf("provider peak RSS ≤ 100 MiB, %d images, .dockerignore", manyImages),
+		fmt.Sprintf("max %.1f MiB (apply %.1f MiB)", mib(peak), mib(rep.manyIgnoreApplyPeakKiB)), verdict(mib(peak) <= manyMaxRSSMiB)})
+	return rows
+}
+
+// plainOverFloor is, when plan-floor and plan-floor-framework both ran, the
+// plain tree's one-image plan over the floor provider's one-resource plan.
+func plainOverFloor(rep report) string {
+	plain, ok1 := rep.pairs[scenarioPlanFloor]
+	floor, ok2 := rep.pairs[scenarioPlanFloorFramework]
+	if !ok1 || !ok2 {
+		return ""
+	}
+	return fmt.Sprintf(" (the tree without it: +%.3f s)", plain.a.median().Seconds()-floor.a.median().Seconds())
 }

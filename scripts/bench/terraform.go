@@ -28,6 +28,9 @@ type terraformSide struct {
 	dir string
 	// rssLog gets one line per provider process: its peak RSS in KiB.
 	rssLog string
+	// cacheHome, when set, is the XDG_CACHE_HOME of terraform and so of the
+	// provider: where its digest cache lives, apart from the user's.
+	cacheHome string
 }
 
 // installProvider builds the provider into <workdir>/bin and puts beside it,
@@ -59,8 +62,9 @@ func installProvider(r *runner, workdir, cliConfig, rssLog string) error {
 
 func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
-// newTerraformSide writes a configuration with one image built from contextDir.
-func newTerraformSide(r *runner, dir, contextDir, network, rssLog string) (*terraformSide, error) {
+// newTerraformSide writes a configuration with one image of repo built from
+// contextDir.
+func newTerraformSide(r *runner, dir, repo, contextDir, network, rssLog string) (*terraformSide, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -78,7 +82,7 @@ resource "imagebuild_docker_image" "bench" {
 output "image_id" {
   value = imagebuild_docker_image.bench.image_id
 }
-`, providerSource, terraformRepo, contextDir, networkArgument(network))
+`, providerSource, repo, contextDir, networkArgument(network))
 	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(config), 0o644); err != nil {
 		return nil, err
 	}
@@ -93,7 +97,12 @@ func networkArgument(network string) string {
 }
 
 func (t *terraformSide) command(args ...string) []string {
-	return append([]string{"terraform", "-chdir=" + t.dir}, append(args, "-input=false", "-no-color")...)
+	cmd := append([]string{"terraform", "-chdir=" + t.dir}, append(args, "-input=false", "-no-color")...)
+	if t.cacheHome != "" {
+		// env execs terraform: no process of its own stays in the figures.
+		cmd = append([]string{"env", "XDG_CACHE_HOME=" + t.cacheHome}, cmd...)
+	}
+	return cmd
 }
 
 func (t *terraformSide) apply() (measurement, error) {

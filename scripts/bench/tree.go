@@ -26,7 +26,15 @@ type treeSpec struct {
 	Dockerfile string `json:"dockerfile,omitempty"`
 	// Layout changes whenever the generator does, so old trees are remade.
 	Layout int `json:"layout"`
+	// Ignore writes ignoreFileContent as the tree's .dockerignore and lays
+	// the files out so that each of its rules keeps or leaves out some.
+	Ignore bool `json:"ignore,omitempty"`
 }
+
+// ignoreFileContent is a realistic .dockerignore (issue 26): a rule at any
+// depth, a directory rule and a re-include inside the excluded directory,
+// which keeps the walk from skipping that directory whole.
+const ignoreFileContent = "**/*.log\nbuild/\n!build/keep/\n"
 
 const (
 	treeSeed   = 0x1b_2026_0008
@@ -39,6 +47,13 @@ const (
 func contextSpec(files int, size int64, baseImage string) treeSpec {
 	return treeSpec{Files: files, Bytes: size, Seed: treeSeed, Layout: treeLayout,
 		Dockerfile: fmt.Sprintf("FROM %s\nCOPY src /src\nRUN ls -R /src | wc -l\n", baseImage)}
+}
+
+// ignoreContextSpec is contextSpec with a .dockerignore (see treeSpec.Ignore).
+func ignoreContextSpec(files int, size int64, baseImage string) treeSpec {
+	spec := contextSpec(files, size, baseImage)
+	spec.Ignore = true
+	return spec
 }
 
 func digestTreeSpec(files int, size int64) treeSpec {
@@ -75,11 +90,16 @@ func ensureTree(dir string, spec treeSpec) (reused bool, err error) {
 }
 
 func generateTree(dir string, spec treeSpec) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	if spec.Dockerfile != "" {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec.Dockerfile), 0o644); err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte(spec.Dockerfile), 0o644); err != nil {
+	}
+	if spec.Ignore {
+		if err := os.WriteFile(filepath.Join(dir, ".dockerignore"), []byte(ignoreFileContent), 0o644); err != nil {
 			return err
 		}
 	}
@@ -93,6 +113,8 @@ func generateTree(dir string, spec treeSpec) error {
 }
 
 // relPath spreads the files evenly over the leaf folders, in index order.
+// With Ignore, the last tenth of the leaves is under build/ rather than
+// src/ (a tenth of that under build/keep/), and one file in twenty is a .log.
 func (s treeSpec) relPath(i int) string {
 	leaves := 1
 	for range treeLevels {
@@ -108,7 +130,38 @@ func (s treeSpec) relPath(i int) string {
 		}
 		parts = append(parts, fmt.Sprintf("d%d", digit%treeFanout))
 	}
-	return filepath.Join(append(parts, fmt.Sprintf("f%06d.bin", i))...)
+	name := fmt.Sprintf("f%06d.bin", i)
+	if s.Ignore {
+		parts, name = s.ignoreLayout(parts, i, name)
+	}
+	return filepath.Join(append(parts, name)...)
+}
+
+// ignoreLayout moves leaf folders d9/* to build/ and build/d0/* to
+// build/keep/, and renames one file in twenty to .log.
+func (s treeSpec) ignoreLayout(parts []string, i int, name string) ([]string, string) {
+	if parts[1] == "d9" {
+		parts[0], parts[1] = "build", "d0"
+		if parts[2] == "d0" {
+			parts[1] = "keep"
+		}
+	}
+	if i%20 == 7 {
+		name = strings.TrimSuffix(name, ".bin") + ".log"
+	}
+	return parts, name
+}
+
+// sent says whether the context sends file i: ignoreFileContent leaves out
+// the .log files and build/, but its last rule re-includes all of
+// build/keep/, .log files too.
+func (s treeSpec) sent(i int) bool {
+	if !s.Ignore {
+		return true
+	}
+	p := filepath.ToSlash(s.relPath(i))
+	excluded := strings.HasSuffix(p, ".log") || strings.HasPrefix(p, "build/")
+	return !excluded || strings.HasPrefix(p, "build/keep/")
 }
 
 // fileSize varies sizes around the mean in pairs that cancel out, so the
