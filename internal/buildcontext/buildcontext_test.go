@@ -425,8 +425,8 @@ func TestDockerfileIgnoreFileInBothWalks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ours != fsutils {
-		t.Errorf("digest %s, with fsutil's walk %s", ours, fsutils)
+	if ours != fsutils.Digest {
+		t.Errorf("digest %s, with fsutil's walk %s", ours, fsutils.Digest)
 	}
 }
 
