@@ -74,7 +74,7 @@ func readSummaries(ctx context.Context, private privateGetter) map[string][]byte
 	return summaries
 }
 
-// recordObserved keeps what a refresh saw change; nothing clears it.
+// recordObserved keeps what a refresh saw change; nothing removes the key.
 func recordObserved(ctx context.Context, private privateSetter, observed map[string]string) diag.Diagnostics {
 	if len(observed) == 0 {
 		return private.SetKey(ctx, privateObservedKey, nil)
@@ -129,29 +129,20 @@ func describeChange(m *imageModel, name string, inputs, prior buildInputs, summa
 }
 
 // composeReason joins input changes into one reason: "inputs changed: a,
-// b; base image x moved". Base images come last, the others by name.
+// b; base image x moved", each group in the order of the input names.
 func composeReason(parts map[string]string) string {
 	names := make([]string, 0, len(parts))
 	for name := range parts {
 		names = append(names, name)
 	}
-	slices.SortFunc(names, func(a, b string) int {
-		aBase, bBase := strings.HasPrefix(parts[a], baseImageInput), strings.HasPrefix(parts[b], baseImageInput)
-		if aBase != bBase {
-			if aBase {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(a, b)
-	})
+	slices.Sort(names)
 	var inputs, moved []string
 	for _, name := range names {
-		if strings.HasPrefix(parts[name], baseImageInput) && strings.HasSuffix(parts[name], " moved") {
-			moved = append(moved, parts[name])
-			continue
+		if text := parts[name]; strings.HasPrefix(text, baseImageInput) && strings.HasSuffix(text, " moved") {
+			moved = append(moved, text)
+		} else {
+			inputs = append(inputs, text)
 		}
-		inputs = append(inputs, parts[name])
 	}
 	var out []string
 	if len(inputs) > 0 {
