@@ -132,16 +132,16 @@ func BenchmarkHashCacheDecode(b *testing.B) {
 
 // syntheticCache is the cache of a tree of largeBenchTree's shape.
 func syntheticCache() *hashCache {
-	c := &hashCache{root: "/ctx", started: time.Now().UnixNano(), hashes: map[string]cachedHash{}}
+	hashes := map[string]cachedHash{}
 	for i := range largeBenchTree.files {
 		path := fmt.Sprintf("d%02d/s%02d/f%05d.bin", i/1000, i/50%20, i)
 		now := time.Now().UnixNano()
-		c.hashes[path] = cachedHash{
+		hashes[path] = cachedHash{
 			stat: fileStat{size: 20_000 + int64(i), mtime: now, ctime: now, inode: 1_000_000 + uint64(i), device: 2049, mode: 0o100644},
 			sum:  sha256.Sum256([]byte(path)),
 		}
 	}
-	return c
+	return cacheOf("/ctx", time.Now().UnixNano(), hashes)
 }
 
 // BenchmarkDigestIgnore digests the large tree with a realistic

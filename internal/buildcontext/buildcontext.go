@@ -755,13 +755,13 @@ func (r *digestRun) finish(entries []*entry) {
 	if r.cacheFile == "" || r.unchanged(entries) {
 		return
 	}
-	next := &hashCache{root: r.absRoot, started: r.started.UnixNano(), hashes: map[string]cachedHash{}}
+	var files []cachedFile
 	for _, e := range entries {
 		if e.content && e.statOK {
-			next.hashes[e.path] = cachedHash{stat: e.stat, sum: e.sum}
+			files = append(files, cachedFile{path: e.path, cachedHash: cachedHash{stat: e.stat, sum: e.sum}})
 		}
 	}
-	_ = next.save(r.cacheFile)
+	_ = newHashCache(r.absRoot, r.started.UnixNano(), files).save(r.cacheFile)
 }
 
 // unchanged says the cache holds exactly the files of entries with their
@@ -780,7 +780,7 @@ func (r *digestRun) unchanged(entries []*entry) bool {
 		}
 		files++
 	}
-	return files == len(r.cache.hashes)
+	return files == len(r.cache.files)
 }
 
 // entryType keeps what a checkout reproduces: the kind of entry and, for a

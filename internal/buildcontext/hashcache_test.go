@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -146,9 +147,11 @@ func TestCacheDistrustsFilesThatChangedJustBeforeIt(t *testing.T) {
 	if c == nil {
 		t.Fatal("no cache written")
 	}
-	h := c.hashes["src/main.go"]
-	h.sum = sha256.Sum256([]byte("what the file held when it was hashed"))
-	c.hashes["src/main.go"] = h
+	i, ok := c.find("src/main.go")
+	if !ok {
+		t.Fatal("src/main.go is not in the cache")
+	}
+	c.files[i].sum = sha256.Sum256([]byte("what the file held when it was hashed"))
 	if err := c.save(file); err != nil {
 		t.Fatal(err)
 	}
@@ -316,25 +319,20 @@ func TestDigestPathsWithCache(t *testing.T) {
 }
 
 func TestCacheFileRoundTrip(t *testing.T) {
-	c := &hashCache{root: "/ctx", started: 1_700_000_000_123_456_789, hashes: map[string]cachedHash{
+	c := cacheOf("/ctx", 1_700_000_000_123_456_789, map[string]cachedHash{
 		"":        {stat: fileStat{size: 1, mtime: -5, ctime: 7, inode: 1 << 40, device: 3, mode: 0o100644}},
 		"a/b":     {stat: fileStat{size: 1 << 33}, sum: sha256.Sum256([]byte("b"))},
 		"a/b/c":   {sum: sha256.Sum256([]byte("c"))},
 		"a/bee":   {},
 		"zz/z.go": {stat: fileStat{mtime: 1 << 62}},
-	}}
+	})
 	data := c.encode()
 	got, err := decodeHashCache(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.root != c.root || got.started != c.started || len(got.hashes) != len(c.hashes) {
+	if !reflect.DeepEqual(got, c) {
 		t.Fatalf("decoded %+v, want %+v", got, c)
-	}
-	for path, h := range c.hashes {
-		if got.hashes[path] != h {
-			t.Errorf("%q: %+v, want %+v", path, got.hashes[path], h)
-		}
 	}
 	for n := range len(data) {
 		if _, err := decodeHashCache(data[:n]); err == nil {
@@ -346,7 +344,7 @@ func TestCacheFileRoundTrip(t *testing.T) {
 // Damage behind a correct checksum must fail to decode, not panic.
 func TestDecodingGarbageWithAValidChecksumFails(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	valid := (&hashCache{root: "/r", hashes: map[string]cachedHash{"a": {}, "b": {}}}).encode()
+	valid := cacheOf("/r", 0, map[string]cachedHash{"a": {}, "b": {}}).encode()
 	body := valid[len(cacheMagic) : len(valid)-4]
 	for range 2000 {
 		damaged := append([]byte(nil), body...)
@@ -355,4 +353,37 @@ func TestDecodingGarbageWithAValidChecksumFails(t *testing.T) {
 		}
 		decodeHashCache(appendChecksum(append([]byte(cacheMagic), damaged...))) // must return, whatever it says
 	}
+}
+
+// A cache whose paths are out of order would make lookups miss: it is not
+// believed.
+func TestDecodingUnsortedPathsFails(t *testing.T) {
+	c := cacheOf("/r", 0, map[string]cachedHash{"a": {}, "b": {}})
+	c.files[0].path, c.files[1].path = c.files[1].path, c.files[0].path
+	if _, err := decodeHashCache(c.encode()); err == nil {
+		t.Error("a cache with its paths out of order was accepted")
+	}
+}
+
+func TestLookupFindsEveryCachedPath(t *testing.T) {
+	c := cacheOf("/r", 100*racyMargin.Nanoseconds(), map[string]cachedHash{
+		"a": {sum: [32]byte{1}}, "a/b": {sum: [32]byte{2}}, "a-b": {sum: [32]byte{3}}, "b": {sum: [32]byte{4}},
+	})
+	for _, f := range c.files {
+		if sum, ok := c.lookup(f.path, f.stat); !ok || sum != f.sum {
+			t.Errorf("lookup(%q) = %x, %v; want %x", f.path, sum, ok, f.sum)
+		}
+	}
+	if _, ok := c.lookup("a/c", fileStat{}); ok {
+		t.Error("lookup found a path that is not cached")
+	}
+}
+
+// cacheOf is the cache of root holding hashes.
+func cacheOf(root string, started int64, hashes map[string]cachedHash) *hashCache {
+	var files []cachedFile
+	for path, h := range hashes {
+		files = append(files, cachedFile{path: path, cachedHash: h})
+	}
+	return newHashCache(root, started, files)
 }
