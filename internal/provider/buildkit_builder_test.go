@@ -556,7 +556,8 @@ resource "imagebuild_docker_image" "test" {
 // step's process is gone.
 func TestAccBuilder_timeoutCancelsSolve(t *testing.T) {
 	env := requireBuildKit(t)
-	sleep := fmt.Sprintf("%d", 500+time.Now().UnixNano()%400)
+	// Unique on the machine: another matrix cell may run this test meanwhile.
+	sleep := fmt.Sprintf("%d", 100000+time.Now().UnixNano()%900000)
 	ctxDir := writeFiles(t, map[string]string{"Dockerfile": fmt.Sprintf("FROM %s\nRUN sleep %s\n", env.RegistryBaseImage, sleep)})
 	config := oneBuilderProvider(t, env.Registry, env.a) +
 		fmt.Sprintf(`
