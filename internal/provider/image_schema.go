@@ -68,6 +68,15 @@ func withCommonAttributes(ctx context.Context, s schema.Schema, withStages bool)
 	return s
 }
 
+// DockerImageSchema is imagebuild_docker_image's whole schema, for the
+// bench's schema floor (scripts/bench/floorprovider): a resource that does
+// nothing with this schema shows what the framework costs ours.
+func DockerImageSchema(ctx context.Context) schema.Schema {
+	var resp resource.SchemaResponse
+	(&imageResource{kind: dockerImageKind{}}).Schema(ctx, resource.SchemaRequest{}, &resp)
+	return resp.Schema
+}
+
 // UpgradeState moves version 0 state (before triggers) to version 1. Its
 // input_digest is of the earlier scheme, so the first plan after the
 // upgrade rebuilds once.

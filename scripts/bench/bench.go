@@ -95,6 +95,8 @@ func (b *bench) runScenarios() (report, error) {
 		scenarioPlanManyOneFile:    b.planManyOneFile,
 		scenarioPlanFloorFramework: b.planFloorFramework,
 		scenarioPlanManyFramework:  b.planManyFramework,
+		scenarioPlanFloorSchema:    b.planFloorSchema,
+		scenarioPlanManySchema:     b.planManySchema,
 		scenarioPlanNoChangeIgnore: b.planNoChangeIgnore,
 		scenarioPlanColdIgnore:     b.planColdIgnore,
 		scenarioPlanManyIgnore:     b.planManyIgnore,

@@ -20,7 +20,7 @@ const (
 // scenarioNames are all scenarios, in the order they run.
 func scenarioNames() []string {
 	return []string{scenarioPlanNoChange, scenarioPlanFloor, scenarioPlanMany, scenarioPlanManyOneFile,
-		scenarioPlanFloorFramework, scenarioPlanManyFramework,
+		scenarioPlanFloorFramework, scenarioPlanManyFramework, scenarioPlanFloorSchema, scenarioPlanManySchema,
 		scenarioPlanNoChangeIgnore, scenarioPlanColdIgnore, scenarioPlanManyIgnore,
 		scenarioApplyOneFile, scenarioApplyCold, scenarioDigestThroughput, scenarioBuilderOneFile}
 }

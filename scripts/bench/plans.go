@@ -14,8 +14,11 @@ const (
 	scenarioPlanManyOneFile    = "plan-many-onefile"
 	scenarioPlanFloorFramework = "plan-floor-framework"
 	scenarioPlanManyFramework  = "plan-many-framework"
+	scenarioPlanFloorSchema    = "plan-floor-schema"
+	scenarioPlanManySchema     = "plan-many-schema"
 	manyImages                 = 30
 	manyRepo                   = "imagebuild-bench/many"
+	floorImageRepo             = "imagebuild-bench/floor"
 )
 
 // newManySide writes a configuration with n images of repo built from
@@ -171,6 +174,26 @@ func newFloorSide(r *runner, dir string, n int) (*terraformSide, error) {
 	if n > 0 {
 		body = fmt.Sprintf("resource \"floor_thing\" \"many\" {\n  count = %d\n  name  = \"thing-${count.index}\"\n}\n", n)
 	}
+	return applyFloorSide(r, dir, body, n)
+}
+
+// newSchemaFloorSide writes a configuration with n floor_image resources,
+// which have imagebuild_docker_image's schema and do nothing, with the
+// arguments of newManySide's images: as many values for the framework to
+// convert and check.
+func newSchemaFloorSide(r *runner, dir, contextDir, network string, n int) (*terraformSide, error) {
+	return applyFloorSide(r, dir, fmt.Sprintf(`resource "floor_image" "many" {
+  count   = %d
+  ref     = "%s-${count.index}"
+  context = %q
+  args    = ["N=${count.index}"]%s
+}
+`, n, floorImageRepo, contextDir, networkArgument(network)), n)
+}
+
+// applyFloorSide writes body, n resources of the floor provider, in dir
+// and applies it when n > 0.
+func applyFloorSide(r *runner, dir, body string, n int) (*terraformSide, error) {
 	side, err := writeSide(r, dir, "", fmt.Sprintf("terraform {\n  required_providers {\n    floor = { source = %q }\n  }\n}\n\n%s",
 		floorProviderSource, body))
 	if err != nil {
@@ -215,4 +238,38 @@ func (b *bench) planManyFramework() (pairResult, error) {
 	return runPair(scenarioPlanManyFramework, b.cfg.runs, true,
 		side{label: fmt.Sprintf("terraform plan (%d floor resources)", manyImages), measure: many.planNoChange},
 		side{label: "terraform plan (1 floor resource)", measure: one.planNoChange})
+}
+
+// planFloorSchema: one resource that does nothing with our schema against
+// one with two attributes; what the framework's work on each request costs
+// for our schema's size, which no implementation of it can avoid.
+func (b *bench) planFloorSchema() (pairResult, error) {
+	image, err := newSchemaFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-schema-1"), b.tfContext, b.cfg.network, 1)
+	if err != nil {
+		return pairResult{}, err
+	}
+	thing, err := newFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-1"), 1)
+	if err != nil {
+		return pairResult{}, err
+	}
+	return runPair(scenarioPlanFloorSchema, b.cfg.runs, true,
+		side{label: "terraform plan (1 floor image)", measure: image.planNoChange},
+		side{label: "terraform plan (1 floor resource)", measure: thing.planNoChange})
+}
+
+// planManySchema: 30 resources that do nothing with our schema against one,
+// the floor of target 7 for any provider with our schema.
+func (b *bench) planManySchema() (pairResult, error) {
+	many, err := newSchemaFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-schema-many"), b.tfContext, b.cfg.network,
+		manyImages)
+	if err != nil {
+		return pairResult{}, err
+	}
+	one, err := newSchemaFloorSide(b.r, filepath.Join(b.cfg.workdir, "tf-floor-schema-1"), b.tfContext, b.cfg.network, 1)
+	if err != nil {
+		return pairResult{}, err
+	}
+	return runPair(scenarioPlanManySchema, b.cfg.runs, true,
+		side{label: fmt.Sprintf("terraform plan (%d floor images)", manyImages), measure: many.planNoChange},
+		side{label: "terraform plan (1 floor image)", measure: one.planNoChange})
 }
