@@ -79,7 +79,8 @@ func FSWithIgnoreFile(dir, ignoreFile string) (fsutil.FS, error) {
 }
 
 // contextPatterns are the ignore patterns of the context in dir (see
-// FSWithIgnoreFile), each compiled: an error names the file.
+// FSWithIgnoreFile), each compiled: an error names the file. Saved plans
+// in Terraform's working directory are left out too (planFilePatterns).
 func contextPatterns(dir, ignoreFile string) ([]string, error) {
 	if ignoreFile == "" {
 		ignoreFile = filepath.Join(dir, IgnoreFile)
@@ -96,7 +97,7 @@ func contextPatterns(dir, ignoreFile string) ([]string, error) {
 	if err := compilePatterns(patterns); err != nil {
 		return nil, fmt.Errorf("%s: %w", ignoreFile, err)
 	}
-	return patterns, nil
+	return append(patterns, planFilePatterns(dir)...), nil
 }
 
 // TerraformNames are what Terraform and OpenTofu write in their working
@@ -262,7 +263,8 @@ func treeSource(dir string, patterns []string, skip skipSet) walkSource {
 
 // DigestPaths digests files and directories, e.g. the deps of a build
 // command: a file itself, a directory's contents without .git, Terraform's
-// names (TerraformNames) and what the ignore patterns exclude. The patterns
+// names (TerraformNames), saved plans in Terraform's working directory
+// (planFilePatterns) and what the ignore patterns exclude. The patterns
 // (.dockerignore syntax) are matched relative to each directory, as Tilt's
 // custom_build matches its ignore against each dep; a file named in paths
 // is always digested. Only the order and contents of paths count, not where
@@ -341,6 +343,7 @@ func (d Digester) digestOnePath(ctx context.Context, p string, ignore []string) 
 		run.finish([]*entry{file})
 		return Tree{Digest: file.kind + ":" + file.value(), Listing: listingOf([]*entry{file})}, nil
 	}
+	ignore = append(slices.Clip(ignore), planFilePatterns(p)...)
 	if _, err := filteredFS(p, ignore, depSkip); err != nil {
 		return Tree{}, err
 	}

@@ -103,7 +103,8 @@ func (cmdImageKind) schema(context.Context) schema.Schema {
 				"A relative path is taken from `dir` when it is set. Only regular files and directories are read: a FIFO, device or socket "+
 				"named here is refused at plan (inside a directory such entries are skipped). A directory's `.git/` and what Terraform and OpenTofu write in their "+
 				"working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, "+
-				"`.terraform.tfstate.lock.info`, `crash.log`), at any depth, are never digested: a fetch or an apply rebuilds nothing.",
+				"`.terraform.tfstate.lock.info`, `crash.log`), at any depth, and a saved plan (`terraform plan -out=FILE`) in Terraform's working "+
+				"directory are never digested: a fetch or an apply rebuilds nothing.",
 				stringvalidator.LengthAtLeast(1)),
 			"ignore": stringListAttribute("Patterns, in `.dockerignore` syntax, of files in the `deps` directories that are not digested: "+
 				"a change in them rebuilds nothing. As Tilt's `custom_build` `ignore`, each pattern is matched relative to each directory "+

@@ -86,6 +86,7 @@ func (dockerImageKind) schema(context.Context) schema.Schema {
 					"It must exist at plan time; a step of the same apply may change its files (see `triggers`). What Terraform and OpenTofu write " +
 					"in their working directory (`terraform.tfstate`, `terraform.tfstate.backup`, `terraform.tfstate.d/`, `.terraform/`, " +
 					"`.terraform.tfstate.lock.info`, `crash.log`) is never sent nor digested, at any depth and whatever `.dockerignore` says, " +
+					"nor is a saved plan (`terraform plan -out=FILE`, any name) in Terraform's working directory, " +
 					"so `context = path.module` beside the Dockerfile rebuilds nothing on each apply and the image holds no state. " +
 					"A `.git` directory at the context's root that `.dockerignore` does not exclude is sent (so it is an input) and the plan warns.",
 				Validators: []validator.String{stringvalidator.LengthAtLeast(1)},

@@ -12,8 +12,8 @@ import (
 )
 
 // Terraform beside its Dockerfile (context = path.module): what Terraform
-// writes there (state, its backup and lock, .terraform/) is neither sent
-// nor digested, so applies in a row rebuild nothing and the image holds no
+// writes there (state, its backup and lock, .terraform/, a saved plan) is
+// neither sent nor digested, so applies in a row rebuild nothing and the image holds no
 // state, even with a .dockerignore that re-includes terraform.tfstate.
 
 // besideDockerfile is how a test of Terraform beside its Dockerfile builds
@@ -67,16 +67,19 @@ output "ref" {
 			cli.mustRun("apply", "-auto-approve", "-no-color")
 			t.Cleanup(func() { cli.run("destroy", "-auto-approve", "-no-color") })
 			// A change of a real file rebuilds, now with the state (and, during
-			// the apply, its lock) beside the Dockerfile.
+			// the apply, its lock) beside the Dockerfile, through a saved plan
+			// as CI applies: the plan file is there during the apply too.
 			writeFile(t, filepath.Join(cli.dir, "app.txt"), "two\n")
-			if out := cli.mustRun("apply", "-auto-approve", "-no-color"); !strings.Contains(out, "1 changed") {
+			cli.mustRun("plan", "-out=tfplan", "-no-color")
+			if out := cli.mustRun("apply", "-no-color", "tfplan"); !strings.Contains(out, "1 changed") {
 				t.Fatalf("a changed app.txt did not rebuild:\n%s", out)
 			}
 			if _, err := os.Stat(filepath.Join(cli.dir, "terraform.tfstate.backup")); err != nil {
 				t.Fatalf("the test needs Terraform's files beside the Dockerfile: %v", err)
 			}
 			for i := range 3 {
-				if out, err := cli.run("plan", "-detailed-exitcode", "-no-color"); err != nil {
+				// Each plan writes the plan file anew, with other contents.
+				if out, err := cli.run("plan", "-out=tfplan", "-detailed-exitcode", "-no-color"); err != nil {
 					t.Fatalf("plan %d after the apply is not empty (%v):\n%s", i+1, err, out)
 				}
 				if out := cli.mustRun("apply", "-auto-approve", "-no-color"); !strings.Contains(out, "0 added, 0 changed, 0 destroyed") {
@@ -91,7 +94,7 @@ output "ref" {
 				}
 			}
 			for _, name := range strings.Fields(listing) {
-				if name == "terraform.tfstate" || name == "terraform.tfstate.backup" || name == ".terraform.tfstate.lock.info" || name == ".terraform" {
+				if name == "terraform.tfstate" || name == "terraform.tfstate.backup" || name == ".terraform.tfstate.lock.info" || name == ".terraform" || name == "tfplan" {
 					t.Errorf("the image holds /app/%s: %q", name, listing)
 				}
 			}
