@@ -406,17 +406,21 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	resp.Diagnostics.Append(recordObserved(ctx, resp.Private, r.observe(ctx, req, !ref.IsNull()))...)
 	if ref.IsNull() || r.data.engineUnknown {
+		resp.Diagnostics.Append(recordObserved(ctx, resp.Private, r.observe(ctx, req, !ref.IsNull()))...)
 		return
 	}
+	// The engine (or registry) is asked while the inputs are read: the one
+	// waits on a daemon, the other on the disk.
 	var found bool
 	var err error
-	if k, ok := r.kind.(registryOnlyKind); ok && k.registryOnly(ctx, req.State) {
-		found, err = registryImageExists(ctx, r.data, ref.ValueString())
-	} else {
-		found, err = r.imageExists(ctx, stored, ref.ValueString())
-	}
+	checked := make(chan struct{})
+	go func() {
+		defer close(checked)
+		found, err = r.builtImageExists(ctx, req.State, stored, ref.ValueString())
+	}()
+	resp.Diagnostics.Append(recordObserved(ctx, resp.Private, r.observe(ctx, req, true))...)
+	<-checked
 	if err != nil {
 		resp.Diagnostics.AddWarning("Cannot check the built image",
 			fmt.Sprintf("%v\n\nThe state of %s is kept as it is; only a build needs the engine.", err, ref.ValueString()))
@@ -435,6 +439,16 @@ func (r *imageResource) Read(ctx context.Context, req resource.ReadRequest, resp
 	c.Status, diags = imageMissingStatus(ctx, c.Status, r.kind.withStages())
 	resp.Diagnostics.Append(diags...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, state)...)
+}
+
+// builtImageExists says whether the image at ref is still where the
+// last build put it: in the registry for an image only pushed there, else
+// in the engine.
+func (r *imageResource) builtImageExists(ctx context.Context, state attributeGetter, stored storedResults, ref string) (bool, error) {
+	if k, ok := r.kind.(registryOnlyKind); ok && k.registryOnly(ctx, state) {
+		return registryImageExists(ctx, r.data, ref)
+	}
+	return r.imageExists(ctx, stored, ref)
 }
 
 // observe is what changed since the last build among the inputs read from
